@@ -1,0 +1,1 @@
+"""The event-sourced banking core: domain (pure), application services, adapters, simulator, CLI."""

@@ -1,0 +1,46 @@
+"""Where the core's database is: LANA_DATABASE_URL, or the embedded default server."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from core_app.adapters.embedded_server import EmbeddedPostgres, default_home
+
+DATABASE_URL_ENV = "LANA_DATABASE_URL"
+WAREHOUSE_URL_ENV = "LANA_WAREHOUSE_URL"
+
+
+@dataclass(frozen=True)
+class Databases:
+    core_url: str
+    warehouse_url: str
+    embedded: bool
+
+
+def resolve_databases(start_embedded: bool = True) -> Databases:
+    """The configured server if LANA_DATABASE_URL is set, else the embedded one (started on demand).
+
+    The warehouse database sits beside the core database unless LANA_WAREHOUSE_URL says otherwise.
+    """
+    configured = os.environ.get(DATABASE_URL_ENV)
+    if configured:
+        warehouse = os.environ.get(WAREHOUSE_URL_ENV) or _sibling_database(configured, "lana_dw")
+        return Databases(core_url=configured, warehouse_url=warehouse, embedded=False)
+    server = EmbeddedPostgres(default_home())
+    port = server.start() if start_embedded else server.running_port()
+    if port is None:
+        raise RuntimeError("the embedded PostgreSQL server is not running: run `lana-core db start`")
+    return Databases(
+        core_url=server.url("lana", port),
+        warehouse_url=os.environ.get(WAREHOUSE_URL_ENV) or server.url("lana_dw", port),
+        embedded=True,
+    )
+
+
+def _sibling_database(url: str, database: str) -> str:
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    params = conninfo_to_dict(url)
+    params["dbname"] = database
+    return make_conninfo(**params)

@@ -1,0 +1,1 @@
+"""The pure domain: aggregates, their events and the ledger's rules. No I/O here."""

@@ -1,0 +1,36 @@
+"""Event-sourced aggregate base: state is a fold of events; commands record new events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import ClassVar, Self
+from uuid import UUID
+
+from core_app.domain.events import DomainEvent
+
+
+@dataclass
+class Aggregate:
+    aggregate_type: ClassVar[str]
+
+    id: UUID
+    version: int = 0  # the sequence of the last stored event
+    pending: list[DomainEvent] = field(default_factory=list, repr=False)
+
+    @classmethod
+    def rehydrate(cls, aggregate_id: UUID, events: Iterable[DomainEvent]) -> Self:
+        aggregate = cls(id=aggregate_id)
+        for event in events:
+            aggregate.apply(event)
+            aggregate.version += 1
+        return aggregate
+
+    def record(self, event: DomainEvent) -> None:
+        if event.aggregate_type != self.aggregate_type:
+            raise TypeError(f"{type(event).__name__} does not belong to {self.aggregate_type}")
+        self.apply(event)
+        self.pending.append(event)
+
+    def apply(self, event: DomainEvent) -> None:
+        raise NotImplementedError

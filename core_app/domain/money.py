@@ -1,0 +1,61 @@
+"""Exact money: integers in minor units (USD cents, BTC satoshis), rates in basis points.
+
+No floats anywhere: ratios and interest are computed with integer arithmetic and an explicit
+rounding rule.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from core_app.domain.errors import InvalidAmount
+
+SATS_PER_BTC = 100_000_000
+BPS = 10_000  # 1 basis point = 1/10,000
+DAYS_IN_YEAR = 365  # ACT/365 fixed day count
+
+
+class Currency(StrEnum):
+    USD = "USD"
+    BTC = "BTC"
+
+
+def require_positive(amount: int, what: str) -> int:
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise InvalidAmount(f"{what} must be an integer number of minor units, got {amount!r}")
+    if amount <= 0:
+        raise InvalidAmount(f"{what} must be positive, got {amount}")
+    return amount
+
+
+def div_round_half_even(numerator: int, denominator: int) -> int:
+    """numerator / denominator rounded to the nearest integer, ties to even (banker's rounding)."""
+    if denominator <= 0:
+        raise ValueError("denominator must be positive")
+    quotient, remainder = divmod(numerator, denominator)
+    twice = 2 * remainder
+    if twice > denominator or (twice == denominator and quotient % 2 == 1):
+        quotient += 1
+    return quotient
+
+
+def apply_bps(amount: int, rate_bps: int) -> int:
+    """amount x rate, rounded half-even to a whole minor unit."""
+    return div_round_half_even(amount * rate_bps, BPS)
+
+
+def collateral_value_cents(collateral_sats: int, price_cents_per_btc: int) -> int:
+    """USD value (cents, rounded down) of a BTC amount at a price."""
+    return collateral_sats * price_cents_per_btc // SATS_PER_BTC
+
+
+def cvl_bps(collateral_sats: int, price_cents_per_btc: int, loan_cents: int) -> int | None:
+    """Collateral value to loan, in basis points (15000 = 150%); None when nothing is owed."""
+    if loan_cents <= 0:
+        return None
+    return collateral_sats * price_cents_per_btc * BPS // (SATS_PER_BTC * loan_cents)
+
+
+def interest_for_cent_days(cent_days: int, annual_rate_bps: int) -> int:
+    """Simple ACT/365 interest on a sum of daily principal balances (cent-days), half-even."""
+    return div_round_half_even(cent_days * annual_rate_bps, BPS * DAYS_IN_YEAR)
