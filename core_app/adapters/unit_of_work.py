@@ -1,0 +1,129 @@
+"""One command, one database transaction: its events, outbox rows and ledger postings together."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Self, TypeVar
+from uuid import UUID
+
+import psycopg
+from psycopg import errors as pg_errors
+
+from core_app.adapters.event_store import PostgresEventStore
+from core_app.adapters.ledger_store import PostgresLedger, create_accounts
+from core_app.application.clock import Clock
+from core_app.domain.aggregate import Aggregate
+from core_app.domain.errors import ConcurrencyConflict
+from core_app.domain.ledger import Account, LedgerTransaction
+
+A = TypeVar("A", bound=Aggregate)
+
+
+@dataclass
+class WriteStats:
+    events: int = 0
+    ledger_transactions: int = 0
+    ledger_entries: int = 0
+    commands: int = 0
+
+
+class UnitOfWork:
+    def __init__(self, conn: psycopg.Connection, clock: Clock, stats: WriteStats) -> None:
+        self.conn = conn
+        self.clock = clock
+        self.stats = stats
+        self.events = PostgresEventStore(conn)
+        self.ledger = PostgresLedger(conn)
+        self._tracked: dict[tuple[str, UUID], Aggregate] = {}
+        self._new_accounts: list[Account] = []
+        self._postings: list[LedgerTransaction] = []
+        self._transaction: psycopg.Transaction | None = None
+        self._committed = False
+
+    def __enter__(self) -> Self:
+        self._transaction = self.conn.transaction()
+        self._transaction.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        assert self._transaction is not None
+        if exc is None and not self._committed:
+            # Read-only use, or a command that decided to write nothing.
+            exc = psycopg.Rollback()
+            exc_type = psycopg.Rollback
+        try:
+            # Leaving with an exception rolls the whole transaction back: no partial write.
+            self._transaction.__exit__(exc_type, exc, tb)
+        except pg_errors.SerializationFailure as error:
+            raise ConcurrencyConflict(f"concurrent update, retry: {error}") from None
+        return False
+
+    def load(self, cls: type[A], aggregate_id: UUID) -> A:
+        key = (cls.aggregate_type, aggregate_id)
+        if key not in self._tracked:
+            self._tracked[key] = self.events.load(cls, aggregate_id)
+        return self._tracked[key]  # type: ignore[return-value]
+
+    def load_many(self, cls: type[A], aggregate_ids: Sequence[UUID]) -> list[A]:
+        missing = [i for i in aggregate_ids if (cls.aggregate_type, i) not in self._tracked]
+        for agg_id, aggregate in self.events.load_many(cls, missing).items():
+            self._tracked[(cls.aggregate_type, agg_id)] = aggregate
+        return [
+            self._tracked[(cls.aggregate_type, i)]  # type: ignore[misc]
+            for i in aggregate_ids
+            if (cls.aggregate_type, i) in self._tracked
+        ]
+
+    def add(self, aggregate: Aggregate) -> None:
+        self._tracked[(aggregate.aggregate_type, aggregate.id)] = aggregate
+
+    def open_accounts(self, *accounts: Account) -> None:
+        self._new_accounts.extend(accounts)
+
+    def post(self, transaction: LedgerTransaction) -> None:
+        self._postings.append(transaction)
+
+    def commit(self) -> None:
+        now = self.clock.now()
+        try:
+            create_accounts(self.conn, self._new_accounts, now)
+            events = self.events.append(self._tracked.values(), now)
+            entries = self.ledger.post(self._postings, now)
+        except pg_errors.DeadlockDetected:
+            raise ConcurrencyConflict("concurrent ledger update deadlocked; retry") from None
+        self.stats.events += events
+        self.stats.ledger_transactions += len(self._postings)
+        self.stats.ledger_entries += entries
+        self.stats.commands += 1
+        self._new_accounts.clear()
+        self._postings.clear()
+        self._committed = True
+
+
+class Database:
+    """A connection to the core database and the units of work that use it (one thread)."""
+
+    def __init__(self, conninfo: str, clock: Clock) -> None:
+        self.conninfo = conninfo
+        self.clock = clock
+        self.conn = psycopg.connect(conninfo, autocommit=True)
+        self.stats = WriteStats()
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.conn, self.clock, self.stats)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,131 @@
+"""The daily batch: interest accrual and posting, maturity, obligation status, closing facilities.
+
+It is driven by a business date, never by the wall clock, and is idempotent per date: a second run
+for the same day finds nothing left to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from uuid import UUID
+
+from core_app.adapters import read_model
+from core_app.adapters.unit_of_work import UnitOfWork
+from core_app.application.context import ServiceContext
+from core_app.domain import postings
+from core_app.domain.credit_facility import CreditFacility, FacilityStatus
+from core_app.domain.errors import InvalidState, NotFound
+from core_app.domain.interest_accrual import InterestAccrualCycle, open_cycle_for
+from core_app.domain.ledger import facility_ledger
+from core_app.domain.obligation import Obligation, ObligationStatus, ObligationType
+
+
+@dataclass
+class EndOfDayReport:
+    day: date
+    facilities: int = 0
+    accruals: int = 0
+    interest_posted: int = 0
+    matured: int = 0
+    became_due: int = 0
+    became_overdue: int = 0
+    defaulted: int = 0
+    closed: int = 0
+
+
+class EndOfDay:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    def run(self, day: date) -> EndOfDayReport:
+        if day > self.ctx.today():
+            raise InvalidState(f"cannot close {day} before it has started (today is {self.ctx.today()})")
+        price = read_model.latest_price_cents(self.ctx.db.conn)
+        if price is None:
+            raise NotFound("no BTC/USD price has been recorded yet")
+        report = EndOfDayReport(day)
+        for facility_id in read_model.open_facility_ids(self.ctx.db.conn):
+            report.facilities += 1
+            with self.ctx.unit_of_work() as uow:
+                self._process_facility(uow, facility_id, day, price, report)
+                uow.commit()
+        for obligation_id in read_model.obligations_changing_status(self.ctx.db.conn, day):
+            with self.ctx.unit_of_work() as uow:
+                self._advance_obligation(uow, obligation_id, day, report)
+                uow.commit()
+        for facility_id in read_model.open_facility_ids(self.ctx.db.conn):
+            with self.ctx.unit_of_work() as uow:
+                self._close_if_repaid(uow, facility_id, day, report)
+                uow.commit()
+        return report
+
+    def _process_facility(
+        self, uow: UnitOfWork, facility_id: UUID, day: date, price: int, report: EndOfDayReport
+    ) -> None:
+        facility = uow.load(CreditFacility, facility_id)
+        accounts = facility_ledger(facility_id)
+        while facility.status is FacilityStatus.ACTIVE and facility.current_cycle is not None:
+            cycle = uow.load(InterestAccrualCycle, facility.current_cycle.cycle_id)
+            next_day = cycle.next_accrual_date()
+            if next_day is None or next_day > day:
+                break
+            amount = cycle.accrue(next_day, facility.principal_outstanding)
+            report.accruals += 1
+            if amount:
+                uow.post(postings.interest_accrued(self.ctx.new_id(), cycle.id, accounts, amount, next_day))
+            if cycle.is_complete():
+                self._post_cycle(uow, facility, cycle)
+                report.interest_posted += 1
+        if facility.mature(day):
+            report.matured += 1
+        facility.reassess_collateralization(price)
+
+    def _post_cycle(self, uow: UnitOfWork, facility: CreditFacility, cycle: InterestAccrualCycle) -> None:
+        obligation_id: UUID | None = None
+        if cycle.accrued > 0:
+            assert facility.terms is not None
+            obligation = Obligation.create(
+                self.ctx.new_id(),
+                facility_id=facility.id,
+                obligation_type=ObligationType.INTEREST,
+                amount=cycle.accrued,
+                reference_id=cycle.id,
+                due_date=cycle.period_end + timedelta(days=1),
+                terms=facility.terms,
+            )
+            uow.add(obligation)
+            obligation_id = obligation.id
+        cycle.post(obligation_id)
+        if facility.record_interest_posted(cycle.id, cycle.accrued, obligation_id, self.ctx.new_id()):
+            uow.add(open_cycle_for(facility))
+
+    def _advance_obligation(
+        self, uow: UnitOfWork, obligation_id: UUID, day: date, report: EndOfDayReport
+    ) -> None:
+        obligation = uow.load(Obligation, obligation_id)
+        for status in obligation.advance_to(day):
+            if status is ObligationStatus.DUE:
+                report.became_due += 1
+            elif status is ObligationStatus.OVERDUE:
+                report.became_overdue += 1
+            elif status is ObligationStatus.DEFAULTED:
+                report.defaulted += 1
+                uow.post(
+                    postings.provision_recorded(self.ctx.new_id(), obligation.id, obligation.outstanding, day)
+                )
+
+    def _close_if_repaid(self, uow: UnitOfWork, facility_id: UUID, day: date, report: EndOfDayReport) -> None:
+        facility = uow.load(CreditFacility, facility_id)
+        if facility.status is not FacilityStatus.MATURED or facility.principal_outstanding:
+            return
+        if read_model.open_obligation_ids(uow.conn, facility_id):
+            return
+        released = facility.complete()
+        if released:
+            uow.post(
+                postings.collateral_changed(
+                    self.ctx.new_id(), facility_id, facility_ledger(facility_id), -released, day
+                )
+            )
+        report.closed += 1

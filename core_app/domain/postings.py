@@ -1,0 +1,171 @@
+"""Ledger transaction templates: which accounts each business event debits and credits.
+
+Amounts are minor units of the accounts' currency (USD cents, BTC satoshis).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from core_app.domain.ledger import (
+    ALLOWANCE,
+    CASH,
+    COLLATERAL_OWED,
+    FEE_INCOME,
+    INTEREST_INCOME,
+    PROVISION_EXPENSE,
+    SHARE_CAPITAL,
+    WITHDRAWALS_IN_TRANSIT,
+    FacilityAccounts,
+    LedgerTransaction,
+    deposit_account_ledger,
+    pairs,
+)
+
+
+def capital_injection(txn_id: UUID, correlation_id: UUID, amount: int, on: date) -> LedgerTransaction:
+    return LedgerTransaction(
+        txn_id,
+        "CAPITAL_INJECTION",
+        on,
+        correlation_id,
+        "Share capital paid in",
+        pairs((CASH, SHARE_CAPITAL, amount)),
+    )
+
+
+def deposit_received(
+    txn_id: UUID, deposit_id: UUID, deposit_account_id: UUID, amount: int, on: date
+) -> LedgerTransaction:
+    return LedgerTransaction(
+        txn_id,
+        "DEPOSIT",
+        on,
+        deposit_id,
+        "Customer deposit",
+        pairs((CASH, deposit_account_ledger(deposit_account_id), amount)),
+        {"deposit_account_id": str(deposit_account_id)},
+    )
+
+
+def withdrawal_initiated(
+    txn_id: UUID, withdrawal_id: UUID, deposit_account_id: UUID, amount: int, on: date
+) -> LedgerTransaction:
+    return LedgerTransaction(
+        txn_id,
+        "WITHDRAWAL_INITIATED",
+        on,
+        withdrawal_id,
+        "Withdrawal reserved",
+        pairs((deposit_account_ledger(deposit_account_id), WITHDRAWALS_IN_TRANSIT, amount)),
+        {"deposit_account_id": str(deposit_account_id)},
+    )
+
+
+def withdrawal_confirmed(txn_id: UUID, withdrawal_id: UUID, amount: int, on: date) -> LedgerTransaction:
+    return LedgerTransaction(
+        txn_id,
+        "WITHDRAWAL_CONFIRMED",
+        on,
+        withdrawal_id,
+        "Withdrawal paid out",
+        pairs((WITHDRAWALS_IN_TRANSIT, CASH, amount)),
+    )
+
+
+def withdrawal_cancelled(
+    txn_id: UUID, withdrawal_id: UUID, deposit_account_id: UUID, amount: int, on: date
+) -> LedgerTransaction:
+    return LedgerTransaction(
+        txn_id,
+        "WITHDRAWAL_CANCELLED",
+        on,
+        withdrawal_id,
+        "Withdrawal reservation released",
+        pairs((WITHDRAWALS_IN_TRANSIT, deposit_account_ledger(deposit_account_id), amount)),
+        {"deposit_account_id": str(deposit_account_id)},
+    )
+
+
+def collateral_changed(
+    txn_id: UUID, facility_id: UUID, accounts: FacilityAccounts, delta_sats: int, on: date
+) -> LedgerTransaction:
+    """Collateral posted (delta > 0) or returned (delta < 0), off balance sheet, in BTC."""
+    if delta_sats > 0:
+        entries = pairs((accounts.collateral, COLLATERAL_OWED, delta_sats))
+        template, text = "COLLATERAL_ADDED", "Collateral received"
+    else:
+        entries = pairs((COLLATERAL_OWED, accounts.collateral, -delta_sats))
+        template, text = "COLLATERAL_REMOVED", "Collateral returned"
+    return LedgerTransaction(txn_id, template, on, facility_id, text, entries)
+
+
+def disbursal(
+    txn_id: UUID,
+    disbursal_id: UUID,
+    accounts: FacilityAccounts,
+    deposit_account_id: UUID,
+    amount: int,
+    fee: int,
+    on: date,
+) -> LedgerTransaction:
+    deposit = deposit_account_ledger(deposit_account_id)
+    return LedgerTransaction(
+        txn_id,
+        "DISBURSAL",
+        on,
+        disbursal_id,
+        "Loan disbursed to the borrower's deposit account",
+        pairs((accounts.loans_receivable, deposit, amount), (deposit, FEE_INCOME, fee)),
+        {"deposit_account_id": str(deposit_account_id), "fee": fee},
+    )
+
+
+def interest_accrued(
+    txn_id: UUID, cycle_id: UUID, accounts: FacilityAccounts, amount: int, on: date
+) -> LedgerTransaction:
+    return LedgerTransaction(
+        txn_id,
+        "INTEREST_ACCRUAL",
+        on,
+        cycle_id,
+        "Daily interest accrual",
+        pairs((accounts.interest_receivable, INTEREST_INCOME, amount)),
+    )
+
+
+def payment_received(
+    txn_id: UUID, payment_id: UUID, accounts: FacilityAccounts, interest: int, principal: int, on: date
+) -> LedgerTransaction:
+    return LedgerTransaction(
+        txn_id,
+        "PAYMENT",
+        on,
+        payment_id,
+        "Loan payment received",
+        pairs((CASH, accounts.interest_receivable, interest), (CASH, accounts.loans_receivable, principal)),
+        {"interest": interest, "principal": principal},
+    )
+
+
+def provision_recorded(txn_id: UUID, obligation_id: UUID, amount: int, on: date) -> LedgerTransaction:
+    return LedgerTransaction(
+        txn_id,
+        "PROVISION",
+        on,
+        obligation_id,
+        "Provision for a defaulted obligation",
+        pairs((PROVISION_EXPENSE, ALLOWANCE, amount)),
+    )
+
+
+def provision_released(txn_id: UUID, obligation_id: UUID, amount: int, on: date) -> LedgerTransaction:
+    return LedgerTransaction(
+        txn_id,
+        "PROVISION_RELEASE",
+        on,
+        obligation_id,
+        "Provision released on recovery",
+        pairs((ALLOWANCE, PROVISION_EXPENSE, amount)),
+    )
