@@ -14,7 +14,7 @@ from psycopg import errors as pg_errors
 
 from core_app.domain.aggregate import Aggregate
 from core_app.domain.catalog import AGGREGATE_TYPES
-from core_app.domain.errors import ConcurrencyConflict, NotFound
+from core_app.domain.errors import NotFound
 from core_app.domain.events import event_from_json
 
 A = TypeVar("A", bound=Aggregate)
@@ -52,7 +52,12 @@ class PostgresEventStore:
         return {agg_id: cls.rehydrate(agg_id, events) for agg_id, events in streams.items()}
 
     def append(self, aggregates: Iterable[Aggregate], recorded_at: datetime) -> int:
-        """Store every pending event (and its public form in the outbox); returns how many."""
+        """Queue every pending event (and its public form for the outbox); returns how many.
+
+        The statements need no result, so inside a pipeline they travel with the rest of the
+        command's writes. A stale version surfaces as a UniqueViolation on `(id, sequence)` when
+        the pipeline syncs: see `conflict_message`.
+        """
         by_type: dict[str, list[Aggregate]] = defaultdict(list)
         for aggregate in aggregates:
             if aggregate.pending:
@@ -62,68 +67,72 @@ class PostgresEventStore:
             written += self._append_group(aggregate_type, group, recorded_at)
         return written
 
+    @staticmethod
+    def mark_stored(aggregates: Iterable[Aggregate]) -> None:
+        for aggregate in aggregates:
+            aggregate.version += len(aggregate.pending)
+            aggregate.pending.clear()
+
     def _append_group(self, aggregate_type: str, group: list[Aggregate], recorded_at: datetime) -> int:
         ids: list[UUID] = []
         sequences: list[int] = []
         types: list[str] = []
         payloads: list[str] = []
+        public_names: list[str | None] = []
+        public_payloads: list[str | None] = []
         for aggregate in group:
             for offset, event in enumerate(aggregate.pending, start=1):
                 ids.append(aggregate.id)
                 sequences.append(aggregate.version + offset)
                 types.append(event.event_type)
                 payloads.append(json.dumps(event.to_json(), ensure_ascii=False))
-        try:
-            positions = self.conn.execute(
-                f"INSERT INTO {events_table(aggregate_type)} "
-                "(id, sequence, event_type, event, recorded_at) "
-                "SELECT i, s, t, e::jsonb, %s FROM unnest(%s::uuid[], %s::int[], %s::text[], %s::text[]) "
-                "AS u(i, s, t, e) RETURNING id, sequence, global_position",
-                (recorded_at, ids, sequences, types, payloads),
-            ).fetchall()
-        except pg_errors.UniqueViolation:
-            stale = ", ".join(f"{a.id} (at version {a.version})" for a in group)
-            raise ConcurrencyConflict(
-                f"another writer changed {aggregate_type.replace('_', ' ')} {stale} first; "
-                "reload it and retry"
-            ) from None
-        position_of = {(agg_id, seq): pos for agg_id, seq, pos in positions}
-        self._append_outbox(aggregate_type, group, position_of, recorded_at)
-        for aggregate in group:
-            aggregate.version += len(aggregate.pending)
-            aggregate.pending.clear()
+                public_names.append(event.public_name)
+                public_payloads.append(
+                    None
+                    if event.public_name is None
+                    else json.dumps(event.public_payload(), ensure_ascii=False)
+                )
+        # One statement: the events, then the public ones copied to the outbox with the same
+        # global position.
+        self.conn.execute(
+            f"""
+            WITH input AS (
+                SELECT * FROM unnest(%(ids)s::uuid[], %(seqs)s::int[], %(types)s::text[],
+                                     %(payloads)s::text[], %(names)s::text[], %(public)s::text[])
+                       AS u(id, sequence, event_type, event, public_name, public_payload)
+            ), stored AS (
+                INSERT INTO {events_table(aggregate_type)} (id, sequence, event_type, event, recorded_at)
+                SELECT id, sequence, event_type, event::jsonb, %(at)s FROM input
+                RETURNING id, sequence, global_position
+            )
+            INSERT INTO outbox_events
+                (aggregate_type, aggregate_id, sequence, event_name, payload, recorded_at, global_position)
+            SELECT %(aggregate_type)s, i.id, i.sequence, i.public_name, i.public_payload::jsonb, %(at)s,
+                   s.global_position
+              FROM input i JOIN stored s USING (id, sequence)
+             WHERE i.public_name IS NOT NULL
+            """,
+            {
+                "ids": ids,
+                "seqs": sequences,
+                "types": types,
+                "payloads": payloads,
+                "names": public_names,
+                "public": public_payloads,
+                "at": recorded_at,
+                "aggregate_type": aggregate_type,
+            },
+        )
         return len(ids)
 
-    def _append_outbox(
-        self,
-        aggregate_type: str,
-        group: list[Aggregate],
-        position_of: dict[tuple[UUID, int], int],
-        recorded_at: datetime,
-    ) -> None:
-        rows: list[tuple[UUID, int, str, str, int]] = []
-        for aggregate in group:
-            for offset, event in enumerate(aggregate.pending, start=1):
-                if event.public_name is None:
-                    continue
-                sequence = aggregate.version + offset
-                payload = json.dumps(event.public_payload(), ensure_ascii=False)
-                rows.append(
-                    (
-                        aggregate.id,
-                        sequence,
-                        event.public_name,
-                        payload,
-                        position_of[(aggregate.id, sequence)],
-                    )
-                )
-        if not rows:
-            return
-        ids, sequences, names, payloads, global_positions = (list(col) for col in zip(*rows, strict=True))
-        self.conn.execute(
-            "INSERT INTO outbox_events "
-            "(aggregate_type, aggregate_id, sequence, event_name, payload, recorded_at, global_position) "
-            "SELECT %s, i, s, n, p::jsonb, %s, g "
-            "FROM unnest(%s::uuid[], %s::int[], %s::text[], %s::text[], %s::bigint[]) AS u(i, s, n, p, g)",
-            (aggregate_type, recorded_at, ids, sequences, names, payloads, global_positions),
-        )
+
+def conflict_message(error: pg_errors.UniqueViolation, aggregates: Iterable[Aggregate]) -> str | None:
+    """The domain message for a unique violation on an events table; None for any other table."""
+    table = error.diag.table_name or ""
+    if not table.endswith("_events") or table == "outbox_events":
+        return None
+    aggregate_type = table.removesuffix("_events")
+    stale = ", ".join(
+        f"{a.id} (at version {a.version})" for a in aggregates if a.aggregate_type == aggregate_type
+    )
+    return f"another writer changed {aggregate_type.replace('_', ' ')} {stale} first; reload it and retry"

@@ -17,6 +17,35 @@ def open_facility_ids(conn: psycopg.Connection) -> list[UUID]:
     return [r[0] for r in rows]
 
 
+def repaid_matured_facility_ids(conn: psycopg.Connection) -> list[UUID]:
+    """Matured, not closed, and no obligation left unpaid: ready to be closed."""
+    rows = conn.execute(
+        "SELECT f.id FROM credit_facility_events f WHERE f.event_type = 'matured' "
+        "AND NOT EXISTS (SELECT 1 FROM credit_facility_events c "
+        "                WHERE c.id = f.id AND c.event_type = 'completed') "
+        "AND NOT EXISTS (SELECT 1 FROM obligation_events i "
+        "                WHERE i.event_type = 'initialized' AND i.event ->> 'facility_id' = f.id::text "
+        "                AND NOT EXISTS (SELECT 1 FROM obligation_events c "
+        "                                WHERE c.id = i.id AND c.event_type = 'completed')) "
+        "ORDER BY f.id"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def amount_due(conn: psycopg.Connection, facility_id: UUID, by: date) -> int:
+    """Unpaid amount of the facility's obligations due on or before `by`, in cents."""
+    row = conn.execute(
+        "SELECT coalesce(sum((i.event ->> 'amount')::bigint - coalesce(p.paid, 0)), 0) "
+        "FROM obligation_events i "
+        "LEFT JOIN LATERAL (SELECT sum((a.event ->> 'amount')::bigint) AS paid FROM obligation_events a "
+        "                   WHERE a.id = i.id AND a.event_type = 'payment_allocated') p ON true "
+        "WHERE i.event_type = 'initialized' AND i.event ->> 'facility_id' = %s "
+        "AND (i.event ->> 'due_date')::date <= %s",
+        (str(facility_id), by),
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def open_obligation_ids(conn: psycopg.Connection, facility_id: UUID) -> list[UUID]:
     rows = conn.execute(
         "SELECT i.id FROM obligation_events i "

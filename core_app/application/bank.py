@@ -22,8 +22,14 @@ class Bank:
         self.end_of_day = EndOfDay(self.ctx)
 
     @classmethod
-    def connect(cls, conninfo: str, clock: Clock | None = None, ids: IdGenerator | None = None) -> Bank:
-        return cls(Database(conninfo, clock or SystemClock()), ids)
+    def connect(
+        cls,
+        conninfo: str,
+        clock: Clock | None = None,
+        ids: IdGenerator | None = None,
+        durable_commits: bool = True,
+    ) -> Bank:
+        return cls(Database(conninfo, clock or SystemClock(), durable_commits), ids)
 
     @property
     def db(self) -> Database:

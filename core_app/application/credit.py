@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 from core_app.adapters import read_model
+from core_app.adapters.event_store import PostgresEventStore
 from core_app.application.context import ServiceContext
 from core_app.domain import postings
 from core_app.domain.credit_facility import CreditFacility
@@ -141,12 +143,17 @@ class CreditService:
             uow.commit()
         return payment.id
 
+    def facility(self, facility_id: UUID) -> CreditFacility:
+        """The facility's current state (read only)."""
+        return PostgresEventStore(self.ctx.db.conn).load(CreditFacility, facility_id)
+
+    def amount_due(self, facility_id: UUID, by: date | None = None) -> int:
+        """Unpaid obligations due on or before `by` (today if not given), in cents."""
+        return read_model.amount_due(self.ctx.db.conn, facility_id, by or self.ctx.today())
+
     def outstanding(self, facility_id: UUID) -> int:
         """What the borrower owes on posted obligations (principal and posted interest)."""
-        with self.ctx.unit_of_work() as uow:
-            uow.load(CreditFacility, facility_id)
-            obligations = uow.load_many(Obligation, read_model.open_obligation_ids(uow.conn, facility_id))
-            return sum(o.outstanding for o in obligations)
+        return read_model.amount_due(self.ctx.db.conn, facility_id, date.max)
 
     def _price(self) -> int:
         price = read_model.latest_price_cents(self.ctx.db.conn)

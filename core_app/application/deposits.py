@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from core_app.adapters.event_store import PostgresEventStore
+from core_app.adapters.ledger_store import PostgresLedger
 from core_app.application.context import ServiceContext
 from core_app.domain import postings
 from core_app.domain.deposit import Deposit, DepositAccount, Withdrawal
@@ -26,9 +28,8 @@ class DepositService:
         return deposit.id
 
     def available_balance(self, account_id: UUID) -> int:
-        with self.ctx.unit_of_work() as uow:
-            uow.load(DepositAccount, account_id)
-            return uow.ledger.balance(deposit_account_ledger(account_id).id)
+        PostgresEventStore(self.ctx.db.conn).load(DepositAccount, account_id)
+        return PostgresLedger(self.ctx.db.conn).balance(deposit_account_ledger(account_id).id)
 
     def initiate_withdrawal(self, account_id: UUID, amount: int, reference: str = "") -> UUID:
         with self.ctx.unit_of_work() as uow:

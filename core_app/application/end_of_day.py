@@ -45,25 +45,36 @@ class EndOfDay:
         if price is None:
             raise NotFound("no BTC/USD price has been recorded yet")
         report = EndOfDayReport(day)
-        for facility_id in read_model.open_facility_ids(self.ctx.db.conn):
-            report.facilities += 1
+        conn = self.ctx.db.conn
+        # Facilities are processed in batches, one database transaction per batch: a batch is
+        # written completely or not at all, and re-running the day picks up where it stopped.
+        for batch in _batches(read_model.open_facility_ids(conn)):
             with self.ctx.unit_of_work() as uow:
-                self._process_facility(uow, facility_id, day, price, report)
+                facilities = uow.load_many(CreditFacility, batch)
+                uow.load_many(
+                    InterestAccrualCycle,
+                    [f.current_cycle.cycle_id for f in facilities if f.current_cycle is not None],
+                )
+                for facility in facilities:
+                    report.facilities += 1
+                    self._process_facility(uow, facility, day, price, report)
                 uow.commit()
-        for obligation_id in read_model.obligations_changing_status(self.ctx.db.conn, day):
+        for batch in _batches(read_model.obligations_changing_status(conn, day)):
             with self.ctx.unit_of_work() as uow:
-                self._advance_obligation(uow, obligation_id, day, report)
+                for obligation in uow.load_many(Obligation, batch):
+                    self._advance_obligation(uow, obligation, day, report)
                 uow.commit()
-        for facility_id in read_model.open_facility_ids(self.ctx.db.conn):
+        for batch in _batches(read_model.repaid_matured_facility_ids(conn)):
             with self.ctx.unit_of_work() as uow:
-                self._close_if_repaid(uow, facility_id, day, report)
+                for facility in uow.load_many(CreditFacility, batch):
+                    self._close(uow, facility, day, report)
                 uow.commit()
         return report
 
     def _process_facility(
-        self, uow: UnitOfWork, facility_id: UUID, day: date, price: int, report: EndOfDayReport
+        self, uow: UnitOfWork, facility: CreditFacility, day: date, price: int, report: EndOfDayReport
     ) -> None:
-        facility = uow.load(CreditFacility, facility_id)
+        facility_id = facility.id
         accounts = facility_ledger(facility_id)
         while facility.status is FacilityStatus.ACTIVE and facility.current_cycle is not None:
             cycle = uow.load(InterestAccrualCycle, facility.current_cycle.cycle_id)
@@ -101,9 +112,8 @@ class EndOfDay:
             uow.add(open_cycle_for(facility))
 
     def _advance_obligation(
-        self, uow: UnitOfWork, obligation_id: UUID, day: date, report: EndOfDayReport
+        self, uow: UnitOfWork, obligation: Obligation, day: date, report: EndOfDayReport
     ) -> None:
-        obligation = uow.load(Obligation, obligation_id)
         for status in obligation.advance_to(day):
             if status is ObligationStatus.DUE:
                 report.became_due += 1
@@ -115,17 +125,18 @@ class EndOfDay:
                     postings.provision_recorded(self.ctx.new_id(), obligation.id, obligation.outstanding, day)
                 )
 
-    def _close_if_repaid(self, uow: UnitOfWork, facility_id: UUID, day: date, report: EndOfDayReport) -> None:
-        facility = uow.load(CreditFacility, facility_id)
+    def _close(self, uow: UnitOfWork, facility: CreditFacility, day: date, report: EndOfDayReport) -> None:
         if facility.status is not FacilityStatus.MATURED or facility.principal_outstanding:
-            return
-        if read_model.open_obligation_ids(uow.conn, facility_id):
             return
         released = facility.complete()
         if released:
             uow.post(
                 postings.collateral_changed(
-                    self.ctx.new_id(), facility_id, facility_ledger(facility_id), -released, day
+                    self.ctx.new_id(), facility.id, facility_ledger(facility.id), -released, day
                 )
             )
         report.closed += 1
+
+
+def _batches(ids: list[UUID], size: int = 250) -> list[list[UUID]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
