@@ -1,0 +1,112 @@
+"""`lana-core`: run the embedded database, migrate, simulate and summarise."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+import psycopg
+
+from core_app.adapters.embedded_server import EmbeddedPostgres, EmbeddedServerError, default_home
+from core_app.adapters.schema import MigrationError, prepare_database
+from core_app.application.bank import Bank
+from core_app.application.clock import BusinessClock, SeededIds
+from core_app.config import resolve_databases
+from core_app.domain.errors import DomainError
+from core_app.simulator import SimulationConfig, Simulator
+from core_app.summary import database_summary, format_summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lana-core", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    db = commands.add_parser("db", help="the embedded PostgreSQL server")
+    db.add_argument("action", choices=["start", "stop", "reset", "url", "status"])
+
+    commands.add_parser("migrate", help="apply pending schema migrations")
+
+    simulate = commands.add_parser("simulate", help="simulate bank activity through the services")
+    simulate.add_argument("--customers", type=int, default=200)
+    simulate.add_argument("--days", type=int, default=365)
+    simulate.add_argument("--seed", type=int, default=7)
+    simulate.add_argument("--start", type=date.fromisoformat, default=date(2025, 1, 1))
+    simulate.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="do nothing (but print the summary) when the core database already holds events",
+    )
+
+    commands.add_parser("summary", help="print what the core database holds")
+
+    args = parser.parse_args(argv)
+    try:
+        return _dispatch(args)
+    except (DomainError, EmbeddedServerError, MigrationError, psycopg.OperationalError) as exc:
+        print(f"lana-core: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "db":
+        return _db(args.action)
+    databases = resolve_databases()
+    if args.command == "migrate":
+        applied = prepare_database(databases.core_url)
+        print(f"applied: {', '.join(applied) or 'nothing, the schema is up to date'}")
+        return 0
+    if args.command == "simulate":
+        return _simulate(databases.core_url, args)
+    if args.command == "summary":
+        print(format_summary(database_summary(databases.core_url)))
+        return 0
+    raise AssertionError(args.command)
+
+
+def _db(action: str) -> int:
+    server = EmbeddedPostgres(default_home())
+    if action == "start":
+        port = server.start()
+        print(server.url("lana", port))
+    elif action == "stop":
+        print("stopped" if server.stop() else "not running")
+    elif action == "reset":
+        server.reset()
+        print(f"deleted the embedded server's data under {server.runtime_dir}")
+    elif action == "url":
+        print(server.url("lana"))
+    elif action == "status":
+        port = server.running_port()
+        print(f"running on port {port}" if port else "not running")
+        return 0 if port else 3
+    return 0
+
+
+def _simulate(conninfo: str, args: argparse.Namespace) -> int:
+    if args.customers < 1 or args.days < 1:
+        raise DomainError("--customers and --days must be at least 1")
+    prepare_database(conninfo)
+    if args.if_empty and database_summary(conninfo).events:
+        print("the core database already holds events: not simulating again (`lana-core db reset` starts over)")
+        print(format_summary(database_summary(conninfo)))
+        return 0
+    config = SimulationConfig(customers=args.customers, days=args.days, seed=args.seed, start=args.start)
+    clock = BusinessClock.at_start_of(config.start)
+    bank = Bank.connect(conninfo, clock, SeededIds(config.seed), durable_commits=False)
+    try:
+        result = Simulator(bank, clock, config).run()
+    finally:
+        bank.close()
+    print(
+        f"simulated {result.customers} customers over {result.days} days "
+        f"({result.start} to {result.end}, seed {result.seed}) in {result.seconds:.1f} s: "
+        f"{result.events:,} events, {result.ledger_transactions:,} ledger transactions, "
+        f"{result.ledger_entries:,} entries ({result.events_per_second:,.0f} events/s)"
+    )
+    print(format_summary(database_summary(conninfo)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
