@@ -88,7 +88,9 @@ def _simulate(conninfo: str, args: argparse.Namespace) -> int:
         raise DomainError("--customers and --days must be at least 1")
     prepare_database(conninfo)
     if args.if_empty and database_summary(conninfo).events:
-        print("the core database already holds events: not simulating again (`lana-core db reset` starts over)")
+        print(
+            "the core database already holds events: not simulating again (`lana-core db reset` starts over)"
+        )
         print(format_summary(database_summary(conninfo)))
         return 0
     config = SimulationConfig(customers=args.customers, days=args.days, seed=args.seed, start=args.start)

@@ -1,0 +1,150 @@
+"""Throughput of the core's write path, on the embedded server (or LANA_DATABASE_URL's).
+
+    python benchmarks/write_path.py --customers 200 --days 365
+
+Prints events/s and ledger entries/s for three workloads, each in a fresh database:
+  1. single commands: deposits, one database transaction each (durable commits, as in production);
+  2. the end-of-day batch: daily interest accrual of many facilities;
+  3. the whole simulation (commands, reads and end of day), as `lana-core simulate` runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import uuid
+from datetime import date, timedelta
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from core_app.adapters.schema import prepare_database
+from core_app.application.bank import Bank
+from core_app.application.clock import BusinessClock, SeededIds
+from core_app.config import resolve_databases
+from core_app.domain.terms import FacilityTerms
+from core_app.simulator import SimulationConfig, Simulator
+
+
+def fresh_database(admin_url: str) -> tuple[str, str]:
+    name = f"lana_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    params = conninfo_to_dict(admin_url)
+    params["dbname"] = name
+    url = make_conninfo(**params)
+    prepare_database(url)
+    return name, url
+
+
+def report(label: str, events: int, entries: int, seconds: float) -> None:
+    print(
+        f"{label:<44} {events:>9,} events {entries:>9,} entries {seconds:>7.1f} s "
+        f"{events / seconds:>8,.0f} events/s {entries / seconds:>8,.0f} entries/s"
+    )
+
+
+def bench_deposits(url: str, count: int) -> None:
+    clock = BusinessClock.at_start_of(date(2025, 1, 1))
+    bank = Bank.connect(url, clock, SeededIds(1))
+    customer = bank.customers.onboard(
+        name="Bench", email="b@example.com", phone="1", country="US", tax_id="1"
+    )
+    bank.customers.approve_kyc(customer)
+    accounts = [bank.customers.open_deposit_account(customer) for _ in range(50)]
+    stats = bank.db.stats
+    e0, l0 = stats.events, stats.ledger_entries
+    started = time.perf_counter()
+    for i in range(count):
+        bank.deposits.deposit(accounts[i % len(accounts)], 100 + i)
+    report(
+        "1. deposits, one durable commit each",
+        stats.events - e0,
+        stats.ledger_entries - l0,
+        time.perf_counter() - started,
+    )
+    bank.close()
+
+
+def bench_end_of_day(url: str, facilities: int, days: int) -> None:
+    clock = BusinessClock.at_start_of(date(2025, 1, 1))
+    bank = Bank.connect(url, clock, SeededIds(2))
+    terms = FacilityTerms.parse(
+        annual_rate_bps=1200,
+        duration_months=12,
+        disbursal_fee_bps=0,
+        initial_cvl_bps=14_000,
+        margin_call_cvl_bps=12_500,
+        liquidation_cvl_bps=11_000,
+    )
+    bank.treasury.record_price(100_000_00)
+    for _ in range(facilities):
+        customer = bank.customers.onboard(
+            name="B", email="b@example.com", phone="1", country="US", tax_id="1"
+        )
+        bank.customers.approve_kyc(customer)
+        account = bank.customers.open_deposit_account(customer)
+        facility = bank.credit.propose(customer, account, 10_000_00, terms)
+        bank.credit.approve(facility)
+        bank.credit.update_collateral(facility, 20_000_000)
+        bank.credit.activate(facility)
+        bank.credit.disburse(facility, 10_000_00)
+    stats = bank.db.stats
+    e0, l0 = stats.events, stats.ledger_entries
+    started = time.perf_counter()
+    for _ in range(days):
+        bank.end_of_day.run(clock.now().date())
+        clock.advance(timedelta(days=1))
+    report(
+        f"2. end of day, {facilities} facilities x {days} days",
+        stats.events - e0,
+        stats.ledger_entries - l0,
+        time.perf_counter() - started,
+    )
+    bank.close()
+
+
+def bench_simulation(url: str, customers: int, days: int) -> None:
+    config = SimulationConfig(customers=customers, days=days, seed=7)
+    clock = BusinessClock.at_start_of(config.start)
+    bank = Bank.connect(url, clock, SeededIds(7), durable_commits=False)
+    result = Simulator(bank, clock, config, progress=lambda _: None).run()
+    report(
+        f"3. simulation, {customers} customers x {days} days",
+        result.events,
+        result.ledger_entries,
+        result.seconds,
+    )
+    bank.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--customers", type=int, default=200)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--deposits", type=int, default=3_000)
+    parser.add_argument("--facilities", type=int, default=300)
+    args = parser.parse_args()
+    params = conninfo_to_dict(resolve_databases().core_url)
+    params["dbname"] = "postgres"
+    admin = make_conninfo(**params)
+    names = []
+    try:
+        for run in (
+            lambda url: bench_deposits(url, args.deposits),
+            lambda url: bench_end_of_day(url, args.facilities, 60),
+            lambda url: bench_simulation(url, args.customers, args.days),
+        ):
+            name, url = fresh_database(admin)
+            names.append(name)
+            run(url)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            for name in names:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Shared fixtures: a real PostgreSQL server and one fresh, migrated database per test.
+
+The server is the embedded one (started if needed) unless LANA_DATABASE_URL names another; each
+test database is a copy of a template migrated once per session, which is much faster than
+migrating every time.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import date
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from core_app.adapters.schema import prepare_database
+from core_app.application.bank import Bank
+from core_app.application.clock import BusinessClock, SeededIds
+from core_app.config import resolve_databases
+
+START = date(2025, 1, 1)
+
+
+def _with_database(url: str, name: str) -> str:
+    params = conninfo_to_dict(url)
+    params["dbname"] = name
+    return make_conninfo(**params)
+
+
+@pytest.fixture(scope="session")
+def admin_url() -> str:
+    return _with_database(resolve_databases().core_url, "postgres")
+
+
+@pytest.fixture(scope="session")
+def template_name(admin_url: str) -> Iterator[str]:
+    name = f"lana_test_template_{os.getpid()}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    prepare_database(_with_database(admin_url, name))
+    yield name
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def new_database(admin_url: str, template_name: str) -> Iterator[callable]:
+    """A factory of fresh migrated databases, dropped after the test."""
+    created: list[str] = []
+
+    def create() -> str:
+        name = f"lana_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
+        created.append(name)
+        return _with_database(admin_url, name)
+
+    yield create
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        for name in created:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def core_url(new_database) -> str:
+    return new_database()
+
+
+@pytest.fixture
+def clock() -> BusinessClock:
+    return BusinessClock.at_start_of(START)
+
+
+@pytest.fixture
+def bank(core_url: str, clock: BusinessClock) -> Iterator[Bank]:
+    bank = Bank.connect(core_url, clock, SeededIds(1))
+    yield bank
+    bank.close()

@@ -1,0 +1,209 @@
+"""Every refused command names the problem and writes nothing at all."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, timedelta
+from uuid import UUID, uuid4
+
+import psycopg
+import pytest
+
+from core_app.adapters.unit_of_work import Database
+from core_app.application.bank import Bank
+from core_app.application.clock import BusinessClock
+from core_app.domain import postings
+from core_app.domain.errors import (
+    DomainError,
+    InsufficientFunds,
+    InvalidAmount,
+    InvalidInput,
+    InvalidState,
+    LimitExceeded,
+    NotFound,
+    UnbalancedTransaction,
+)
+from core_app.domain.ledger import CASH, SHARE_CAPITAL, Entry, LedgerTransaction, Side
+from tests.helpers import active_facility, customer_with_account, row_counts
+
+Arrange = Callable[[Bank, BusinessClock], Callable[[], object]]
+
+
+def _closed_facility(bank: Bank, clock: BusinessClock):
+    borrower = active_facility(bank)
+    bank.credit.disburse(borrower.facility_id, 1_000_00)
+    for _ in range(100):  # the 3-month facility matures; pay everything as it falls due
+        day = clock.now().date()
+        if bank.credit.amount_due(borrower.facility_id):
+            bank.credit.pay(borrower.facility_id, bank.credit.amount_due(borrower.facility_id))
+        bank.end_of_day.run(day)
+        clock.advance(timedelta(days=1))
+    assert bank.credit.facility(borrower.facility_id).status.value == "closed"
+    return borrower
+
+
+def _account(bank: Bank) -> UUID:
+    return customer_with_account(bank)[1]
+
+
+def _deposit(amount: object) -> Arrange:
+    def arrange(bank: Bank, clock: BusinessClock) -> Callable[[], object]:
+        account = _account(bank)
+        return lambda: bank.deposits.deposit(account, amount)  # type: ignore[arg-type]
+
+    return arrange
+
+
+def _deposit_to_unknown_account(bank: Bank, clock: BusinessClock) -> Callable[[], object]:
+    return lambda: bank.deposits.deposit(uuid4(), 100)
+
+
+def _disburse_above_limit(bank: Bank, clock: BusinessClock) -> Callable[[], object]:
+    facility = active_facility(bank).facility_id
+    return lambda: bank.credit.disburse(facility, 10_000_01)
+
+
+def _pay_closed_facility(bank: Bank, clock: BusinessClock) -> Callable[[], object]:
+    facility = _closed_facility(bank, clock).facility_id
+    return lambda: bank.credit.pay(facility, 1_00)
+
+
+def _account_before_kyc(bank: Bank, clock: BusinessClock) -> Callable[[], object]:
+    customer = bank.customers.onboard(
+        name="No Kyc", email="n@example.com", phone="1", country="US", tax_id="9"
+    )
+    return lambda: bank.customers.open_deposit_account(customer)
+
+
+def _invalid_country(bank: Bank, clock: BusinessClock) -> Callable[[], object]:
+    return lambda: bank.customers.onboard(
+        name="A", email="a@example.com", phone="1", country="USA", tax_id="1"
+    )
+
+
+CASES: dict[str, tuple[type[DomainError], str, Arrange]] = {
+    "negative deposit": (InvalidAmount, "deposit amount must be positive, got -500", _deposit(-500)),
+    "zero deposit": (InvalidAmount, "deposit amount must be positive, got 0", _deposit(0)),
+    "fractional deposit": (
+        InvalidAmount,
+        "deposit amount must be an integer number of minor units, got 10.5",
+        _deposit(10.5),
+    ),
+    "withdrawal above the available balance": (
+        InsufficientFunds,
+        "withdrawal of 10001 cents exceeds the available balance of 10000 cents",
+        lambda bank, clock: _withdraw_too_much(bank),
+    ),
+    "deposit to an unknown account": (
+        NotFound,
+        "deposit account .* does not exist",
+        _deposit_to_unknown_account,
+    ),
+    "disbursal above the facility limit": (
+        LimitExceeded,
+        "disbursal of 1000001 cents exceeds the facility limit: 0 of 1000000 cents already disbursed",
+        _disburse_above_limit,
+    ),
+    "payment on a closed facility": (
+        InvalidState,
+        "credit facility .* is closed, cannot take a payment",
+        _pay_closed_facility,
+    ),
+    "deposit account opened before KYC": (InvalidState, "has KYC status pending", _account_before_kyc),
+    "customer with an invalid country": (
+        InvalidInput,
+        "country 'USA' must be an ISO 3166-1 alpha-2 code",
+        _invalid_country,
+    ),
+    "withdrawal confirmed twice": (
+        InvalidState,
+        "withdrawal .* is confirmed, cannot confirm",
+        lambda bank, clock: _confirm_twice(bank),
+    ),
+}
+
+
+def _withdraw_too_much(bank: Bank) -> Callable[[], object]:
+    _, account = customer_with_account(bank)
+    bank.deposits.deposit(account, 100_00)
+    return lambda: bank.deposits.initiate_withdrawal(account, 100_01)
+
+
+def _confirm_twice(bank: Bank) -> Callable[[], object]:
+    _, account = customer_with_account(bank)
+    bank.deposits.deposit(account, 100_00)
+    withdrawal = bank.deposits.initiate_withdrawal(account, 50_00)
+    bank.deposits.approve_withdrawal(withdrawal)
+    bank.deposits.confirm_withdrawal(withdrawal)
+    return lambda: bank.deposits.confirm_withdrawal(withdrawal)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_input_is_refused_with_a_clear_error_and_no_write(
+    case: str, bank: Bank, clock: BusinessClock, core_url: str
+) -> None:
+    error, message, arrange = CASES[case]
+    command = arrange(bank, clock)
+    before = row_counts(core_url)
+    with pytest.raises(error, match=message):
+        command()
+    assert row_counts(core_url) == before
+
+
+def test_posting_to_an_unknown_ledger_account_is_refused(core_url: str, clock: BusinessClock) -> None:
+    from dataclasses import replace
+
+    ghost = replace(CASH, id=uuid4(), code="1100.ghost")
+    txn = LedgerTransaction(
+        uuid4(),
+        "TEST",
+        clock.now().date(),
+        uuid4(),
+        "to nowhere",
+        (Entry(ghost, Side.DEBIT, 100), Entry(SHARE_CAPITAL, Side.CREDIT, 100)),
+    )
+    before = row_counts(core_url)
+    db = Database(core_url, clock)
+    with (
+        pytest.raises(NotFound, match=f"ledger account\\(s\\) {ghost.id} do not exist"),
+        db.unit_of_work() as uow,
+    ):
+        uow.post(txn)
+        uow.commit()
+    db.close()
+    assert row_counts(core_url) == before
+
+
+def test_the_database_refuses_an_unbalanced_transaction_written_behind_the_core(core_url: str) -> None:
+    """Even SQL that bypasses the domain cannot unbalance the ledger."""
+    txn = postings.capital_injection(uuid4(), uuid4(), 100_00, date(2025, 1, 1))
+    before = row_counts(core_url)
+    with psycopg.connect(core_url) as conn, pytest.raises(psycopg.errors.CheckViolation) as caught:
+        conn.execute(
+            "INSERT INTO ledger_transactions (id, journal_id, template, effective_date, correlation_id, "
+            "description, recorded_at) SELECT %s, id, 'HAND', '2025-01-01', %s, 'hand', now() "
+            "FROM ledger_journals",
+            (txn.id, txn.correlation_id),
+        )
+        conn.execute(
+            "INSERT INTO ledger_entries (transaction_id, entry_index, account_id, side, amount, currency, "
+            "effective_date, recorded_at) VALUES "
+            "(%s, 0, %s, 'debit', 100, 'USD', '2025-01-01', now()), "
+            "(%s, 1, %s, 'credit', 99, 'USD', '2025-01-01', now())",
+            (txn.id, CASH.id, txn.id, SHARE_CAPITAL.id),
+        )
+    assert re.search(r"does not balance in USD: debits - credits = 1", str(caught.value))
+    assert row_counts(core_url) == before
+
+
+def test_domain_refuses_unbalanced_before_the_database_sees_it() -> None:
+    with pytest.raises(UnbalancedTransaction):
+        LedgerTransaction(
+            uuid4(),
+            "TEST",
+            date(2025, 1, 1),
+            uuid4(),
+            "x",
+            (Entry(CASH, Side.DEBIT, 2), Entry(SHARE_CAPITAL, Side.CREDIT, 1)),
+        )

@@ -1,0 +1,152 @@
+"""The event store on a real server: concurrency, append-only tables, replay, the outbox."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import psycopg
+import pytest
+
+from core_app.adapters.event_store import PostgresEventStore
+from core_app.adapters.unit_of_work import Database
+from core_app.application.bank import Bank
+from core_app.application.clock import BusinessClock
+from core_app.domain.credit_facility import CreditFacility
+from core_app.domain.customer import Customer
+from core_app.domain.errors import ConcurrencyConflict
+from tests.helpers import active_facility, customer_with_account, row_counts
+
+
+def test_concurrent_writers_on_one_aggregate_conflict_cleanly(
+    bank: Bank, core_url: str, clock: BusinessClock
+) -> None:
+    customer_id = bank.customers.onboard(
+        name="Ann Lee", email="ann@example.com", phone="1", country="US", tax_id="1"
+    )
+    first, second = Database(core_url, clock), Database(core_url, clock)
+    with second.unit_of_work() as uow_b:
+        stale = uow_b.load(Customer, customer_id)  # version 1, before A writes
+        with first.unit_of_work() as uow_a:
+            uow_a.load(Customer, customer_id).approve_kyc()
+            uow_a.commit()
+        before = row_counts(core_url)
+        stale.decline_kyc("duplicate application")
+        with pytest.raises(ConcurrencyConflict, match=f"customer {customer_id} \\(at version 1\\)"):
+            uow_b.commit()
+    assert row_counts(core_url) == before
+    stored = PostgresEventStore(first.conn).load(Customer, customer_id)
+    assert stored.kyc_status.value == "approved" and stored.version == 2
+    first.close()
+    second.close()
+
+
+def test_stale_writer_fails_while_the_first_is_still_open(core_url: str, clock: BusinessClock) -> None:
+    """Two open transactions append the same sequence: the second fails once the first commits."""
+    import threading
+
+    setup = Bank.connect(core_url, clock)
+    customer_id = setup.customers.onboard(
+        name="Bo Chen", email="bo@example.com", phone="1", country="US", tax_id="2"
+    )
+    setup.close()
+    first, second = Database(core_url, clock), Database(core_url, clock)
+    outcome: dict[str, BaseException | None] = {}
+    uow_a = first.unit_of_work().__enter__()
+    uow_a.load(Customer, customer_id).approve_kyc()
+    uow_a.commit()  # events written, transaction still open: B will wait on the unique index
+
+    def writer_b() -> None:
+        try:
+            with second.unit_of_work() as uow_b:
+                uow_b.load(Customer, customer_id).decline_kyc("second opinion")
+                uow_b.commit()
+            outcome["b"] = None
+        except BaseException as exc:
+            outcome["b"] = exc
+
+    thread = threading.Thread(target=writer_b)
+    thread.start()
+    thread.join(timeout=0.5)
+    assert thread.is_alive(), "the second writer should wait for the first transaction"
+    uow_a.__exit__(None, None, None)
+    thread.join(timeout=10)
+    assert isinstance(outcome["b"], ConcurrencyConflict)
+    with psycopg.connect(core_url) as conn:
+        rows = conn.execute(
+            "SELECT sequence, event_type FROM customer_events WHERE id = %s ORDER BY 1", (customer_id,)
+        ).fetchall()
+    assert rows == [(1, "initialized"), (2, "kyc_approved")]
+    first.close()
+    second.close()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE customer_events SET event_type = 'tampered'",
+        "DELETE FROM customer_events",
+        "TRUNCATE customer_events",
+        "UPDATE outbox_events SET event_name = 'x'",
+        "DELETE FROM ledger_entries",
+        "UPDATE ledger_transactions SET description = 'x'",
+        "TRUNCATE ledger_balance_history CASCADE",
+    ],
+)
+def test_events_and_ledger_history_cannot_be_changed(bank: Bank, core_url: str, statement: str) -> None:
+    _, account_id = customer_with_account(bank)
+    bank.deposits.deposit(account_id, 100_00)
+    before = row_counts(core_url)
+    with (
+        psycopg.connect(core_url) as conn,
+        pytest.raises(psycopg.errors.RestrictViolation, match="append-only"),
+    ):
+        conn.execute(statement)
+    assert row_counts(core_url) == before
+
+
+def test_replaying_events_rebuilds_the_aggregate(bank: Bank, clock: BusinessClock, core_url: str) -> None:
+    borrower = active_facility(bank)
+    bank.credit.disburse(borrower.facility_id, 6_000_00)
+    for _ in range(40):
+        bank.end_of_day.run(clock.now().date())
+        clock.advance(timedelta(days=1))
+    bank.credit.pay(borrower.facility_id, bank.credit.amount_due(borrower.facility_id))
+    bank.credit.update_collateral(borrower.facility_id, 16_000_000)
+
+    with psycopg.connect(core_url) as conn:
+        rows = conn.execute(
+            "SELECT event_type, event FROM credit_facility_events WHERE id = %s ORDER BY sequence",
+            (borrower.facility_id,),
+        ).fetchall()
+    from core_app.domain.events import event_from_json
+
+    replayed = CreditFacility.rehydrate(
+        borrower.facility_id, [event_from_json("credit_facility", t, e) for t, e in rows]
+    )
+    assert replayed == bank.credit.facility(borrower.facility_id)
+    assert replayed.principal_outstanding == 6_000_00
+    assert replayed.collateral_sats == 16_000_000
+    assert replayed.activated_on == date(2025, 1, 1)
+    assert replayed.current_cycle is not None and replayed.current_cycle.idx == 1
+    assert replayed.version == len(rows)
+
+
+def test_outbox_gets_public_events_without_personal_data(bank: Bank, core_url: str) -> None:
+    customer_id, account_id = customer_with_account(bank)
+    bank.deposits.deposit(account_id, 250_00, "salary")
+    with psycopg.connect(core_url) as conn:
+        outbox = conn.execute(
+            "SELECT o.event_name, o.payload, o.global_position = e.global_position, o.tx_id = e.tx_id "
+            "FROM outbox_events o JOIN customer_events e "
+            "ON e.id = o.aggregate_id AND e.sequence = o.sequence WHERE o.aggregate_id = %s "
+            "ORDER BY o.sequence",
+            (customer_id,),
+        ).fetchall()
+        private = conn.execute(
+            "SELECT count(*) FROM customer_events WHERE event_type = 'kyc_approved'"
+        ).fetchone()
+    assert [name for name, *_ in outbox] == ["customer.created", "customer.kyc_approved"]
+    created = outbox[0][1]
+    assert created == {"country": "US", "customer_type": "individual"}
+    assert all(same_position and same_tx for _, _, same_position, same_tx in outbox)
+    assert private == (1,)
