@@ -11,11 +11,11 @@ from uuid import UUID
 import psycopg
 from psycopg import errors as pg_errors
 
-from core_app.adapters.event_store import PostgresEventStore, conflict_message
+from core_app.adapters.event_store import AggregateCache, PostgresEventStore, conflict_message
 from core_app.adapters.ledger_store import PostgresLedger, create_accounts
 from core_app.application.clock import Clock
 from core_app.domain.aggregate import Aggregate
-from core_app.domain.errors import ConcurrencyConflict
+from core_app.domain.errors import ConcurrencyConflict, UnbalancedTransaction
 from core_app.domain.ledger import Account, LedgerTransaction
 
 A = TypeVar("A", bound=Aggregate)
@@ -30,17 +30,21 @@ class WriteStats:
 
 
 class UnitOfWork:
-    def __init__(self, conn: psycopg.Connection, clock: Clock, stats: WriteStats) -> None:
+    def __init__(
+        self, conn: psycopg.Connection, clock: Clock, stats: WriteStats, cache: AggregateCache | None = None
+    ) -> None:
         self.conn = conn
         self.clock = clock
         self.stats = stats
-        self.events = PostgresEventStore(conn)
+        self.cache = cache
+        self.events = PostgresEventStore(conn, cache)
         self.ledger = PostgresLedger(conn)
         self._tracked: dict[tuple[str, UUID], Aggregate] = {}
         self._new_accounts: list[Account] = []
         self._postings: list[LedgerTransaction] = []
         self._transaction: psycopg.Transaction | None = None
         self._committed = False
+        self._stored: list[Aggregate] = []
 
     def __enter__(self) -> Self:
         self._transaction = self.conn.transaction()
@@ -63,6 +67,9 @@ class UnitOfWork:
             self._transaction.__exit__(exc_type, exc, tb)
         except pg_errors.SerializationFailure as error:
             raise ConcurrencyConflict(f"concurrent update, retry: {error}") from None
+        if exc is None and self._committed and self.cache is not None:
+            for aggregate in self._stored:  # only once the database has committed them
+                self.cache.put(aggregate)
         return False
 
     def load(self, cls: type[A], aggregate_id: UUID) -> A:
@@ -104,9 +111,13 @@ class UnitOfWork:
             if message is None:
                 raise
             raise ConcurrencyConflict(message) from None
+        except pg_errors.CheckViolation as error:
+            # The database's own balance check (the domain refuses unbalanced postings first).
+            raise UnbalancedTransaction(str(error.diag.message_primary)) from None
         except pg_errors.DeadlockDetected:
             raise ConcurrencyConflict("concurrent ledger update deadlocked; retry") from None
         self.events.mark_stored(aggregates)
+        self._stored = aggregates
         self.stats.events += events
         self.stats.ledger_transactions += len(self._postings)
         self.stats.ledger_entries += entries
@@ -128,9 +139,14 @@ class Database:
             # a crash can lose the last few commits but never corrupts or half-writes one.
             self.conn.execute("SET synchronous_commit = off")
         self.stats = WriteStats()
+        self.cache = AggregateCache()
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.conn, self.clock, self.stats)
+        return UnitOfWork(self.conn, self.clock, self.stats, self.cache)
+
+    def event_store(self) -> PostgresEventStore:
+        """For reads outside a unit of work (autocommit, no transaction)."""
+        return PostgresEventStore(self.conn, self.cache)
 
     def close(self) -> None:
         self.conn.close()

@@ -6,7 +6,6 @@ from datetime import date
 from uuid import UUID
 
 from core_app.adapters import read_model
-from core_app.adapters.event_store import PostgresEventStore
 from core_app.application.context import ServiceContext
 from core_app.domain import postings
 from core_app.domain.credit_facility import CreditFacility
@@ -145,7 +144,7 @@ class CreditService:
 
     def facility(self, facility_id: UUID) -> CreditFacility:
         """The facility's current state (read only)."""
-        return PostgresEventStore(self.ctx.db.conn).load(CreditFacility, facility_id)
+        return self.ctx.db.event_store().load(CreditFacility, facility_id)
 
     def amount_due(self, facility_id: UUID, by: date | None = None) -> int:
         """Unpaid obligations due on or before `by` (today if not given), in cents."""

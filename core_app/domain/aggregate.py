@@ -21,10 +21,16 @@ class Aggregate:
     @classmethod
     def rehydrate(cls, aggregate_id: UUID, events: Iterable[DomainEvent]) -> Self:
         aggregate = cls(id=aggregate_id)
-        for event in events:
-            aggregate.apply(event)
-            aggregate.version += 1
+        aggregate.catch_up(events)
         return aggregate
+
+    def catch_up(self, events: Iterable[DomainEvent]) -> None:
+        """Apply stored events that follow the current version."""
+        if self.pending:
+            raise ValueError(f"{self.aggregate_type} {self.id} has unsaved events")
+        for event in events:
+            self.apply(event)
+            self.version += 1
 
     def record(self, event: DomainEvent) -> None:
         if event.aggregate_type != self.aggregate_type:
