@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
@@ -45,13 +44,13 @@ class AggregateCache:
         if entry is None:
             return None
         self._entries.move_to_end(key)
-        return copy.deepcopy(entry)
+        return entry.clone()
 
     def put(self, aggregate: Aggregate) -> None:
         if aggregate.pending:
             raise ValueError("only stored states are cached")
         key = (aggregate.aggregate_type, aggregate.id)
-        self._entries[key] = copy.deepcopy(aggregate)
+        self._entries[key] = aggregate.clone()
         self._entries.move_to_end(key)
         while len(self._entries) > self.capacity:
             self._entries.popitem(last=False)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import ClassVar, Self
 from uuid import UUID
 
@@ -31,6 +32,17 @@ class Aggregate:
         for event in events:
             self.apply(event)
             self.version += 1
+
+    def clone(self) -> Self:
+        """An independent copy. Aggregate state holds immutable values (ids, dates, enums, frozen
+        models and dataclasses) and flat containers of them, so copying the containers suffices.
+        """
+        twin = copy.copy(self)
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, list | dict | set):
+                setattr(twin, f.name, copy.copy(value))
+        return twin
 
     def record(self, event: DomainEvent) -> None:
         if event.aggregate_type != self.aggregate_type:

@@ -140,7 +140,7 @@ register(
 )
 
 
-@dataclass
+@dataclass(frozen=True)
 class CurrentCycle:
     cycle_id: UUID
     idx: int

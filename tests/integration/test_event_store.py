@@ -150,3 +150,26 @@ def test_outbox_gets_public_events_without_personal_data(bank: Bank, core_url: s
     assert created == {"country": "US", "customer_type": "individual"}
     assert all(same_position and same_tx for _, _, same_position, same_tx in outbox)
     assert private == (1,)
+
+
+def test_cached_aggregates_catch_up_with_other_writers(core_url: str, clock: BusinessClock) -> None:
+    """A process's aggregate cache never hides events written by another process."""
+    ours, theirs = Bank.connect(core_url, clock), Bank.connect(core_url, clock)
+    borrower = active_facility(ours)
+    before = ours.credit.facility(borrower.facility_id)  # now cached by `ours`
+    theirs.credit.disburse(borrower.facility_id, 2_000_00)
+    after = ours.credit.facility(borrower.facility_id)
+    assert after.principal_outstanding == 2_000_00
+    assert after.version > before.version
+    # What a caller does to a loaded aggregate does not leak into the cache.
+    after.obligation_ids.clear()
+    assert len(ours.credit.facility(borrower.facility_id).obligation_ids) == 1
+    # A refused command leaves the cache as it was.
+    with pytest.raises(ConcurrencyConflict), ours.db.unit_of_work() as uow:
+        facility = uow.load(CreditFacility, borrower.facility_id)
+        facility.update_collateral(20_000_000, 100_000_00)
+        theirs.credit.update_collateral(borrower.facility_id, 18_000_000)
+        uow.commit()
+    assert ours.credit.facility(borrower.facility_id).collateral_sats == 18_000_000
+    ours.close()
+    theirs.close()
