@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from datetime import date
 
@@ -23,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     db = commands.add_parser("db", help="the embedded PostgreSQL server")
-    db.add_argument("action", choices=["start", "stop", "reset", "url", "status"])
+    db.add_argument("action", choices=["start", "stop", "reset", "url", "status", "env"])
 
     commands.add_parser("migrate", help="apply pending schema migrations")
 
@@ -65,6 +66,12 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _db(action: str) -> int:
+    if action == "env":
+        # For shells: eval "$(lana-core db env)" points Meltano, dbt, ... at the databases.
+        databases = resolve_databases()
+        for name, value in databases.environment().items():
+            print(f"export {name}={shlex.quote(value)}")
+        return 0
     server = EmbeddedPostgres(default_home())
     if action == "start":
         port = server.start()

@@ -17,6 +17,32 @@ class Databases:
     warehouse_url: str
     embedded: bool
 
+    def environment(self) -> dict[str, str]:
+        """The variables the extract/load (meltano.yml) and the warehouse tools read."""
+        return {
+            DATABASE_URL_ENV: self.core_url,
+            WAREHOUSE_URL_ENV: self.warehouse_url,
+            "LANA_WAREHOUSE_SQLALCHEMY_URL": sqlalchemy_url(self.warehouse_url),
+        }
+
+
+def sqlalchemy_url(conninfo: str) -> str:
+    """A libpq URL or key=value string as a SQLAlchemy URL for the psycopg 3 driver."""
+    from psycopg.conninfo import conninfo_to_dict
+    from sqlalchemy.engine import URL
+
+    params = conninfo_to_dict(conninfo)
+    known = {"host", "port", "user", "password", "dbname"}
+    return URL.create(
+        "postgresql+psycopg",
+        username=params.get("user"),
+        password=params.get("password"),
+        host=params.get("host"),
+        port=int(params["port"]) if params.get("port") else None,
+        database=params.get("dbname"),
+        query={k: str(v) for k, v in params.items() if k not in known},
+    ).render_as_string(hide_password=False)
+
 
 def resolve_databases(start_embedded: bool = True) -> Databases:
     """The configured server if LANA_DATABASE_URL is set, else the embedded one (started on demand).

@@ -1,0 +1,47 @@
+"""One consistent read of the source per run, and the gap-safe watermark that goes with it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg import IsolationLevel
+
+
+@dataclass
+class SourceSnapshot:
+    """A REPEATABLE READ, read-only transaction shared by every stream of a run.
+
+    `watermark` is the oldest transaction id still running when the snapshot was taken
+    (`pg_snapshot_xmin`). Every transaction below it has finished, so every row it wrote is
+    visible in this snapshot and no row with a smaller tx_id can appear later. Rows at or above
+    the watermark are left for the next run, which starts there.
+    """
+
+    conninfo: str
+    _conn: psycopg.Connection | None = field(default=None, init=False)
+    _watermark: int | None = field(default=None, init=False)
+
+    @property
+    def connection(self) -> psycopg.Connection:
+        if self._conn is None:
+            conn = psycopg.connect(self.conninfo, application_name="tap-lana-events")
+            conn.isolation_level = IsolationLevel.REPEATABLE_READ
+            conn.read_only = True
+            # The first statement takes the snapshot; the watermark belongs to that snapshot.
+            row = conn.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint").fetchone()
+            assert row is not None
+            self._conn, self._watermark = conn, int(row[0])
+        return self._conn
+
+    @property
+    def watermark(self) -> int:
+        _ = self.connection
+        assert self._watermark is not None
+        return self._watermark
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.rollback()
+            self._conn.close()
+            self._conn = None
