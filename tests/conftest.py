@@ -52,10 +52,11 @@ def new_database(admin_url: str, template_name: str) -> Iterator[callable]:
     """A factory of fresh migrated databases, dropped after the test."""
     created: list[str] = []
 
-    def create() -> str:
+    def create(migrated: bool = True) -> str:
         name = f"lana_test_{uuid.uuid4().hex[:12]}"
+        template = f' TEMPLATE "{template_name}"' if migrated else ""
         with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
+            conn.execute(f'CREATE DATABASE "{name}"{template}')
         created.append(name)
         return _with_database(admin_url, name)
 
@@ -68,6 +69,12 @@ def new_database(admin_url: str, template_name: str) -> Iterator[callable]:
 @pytest.fixture
 def core_url(new_database) -> str:
     return new_database()
+
+
+@pytest.fixture
+def warehouse_url(new_database) -> str:
+    """An empty database playing the warehouse."""
+    return new_database(migrated=False)
 
 
 @pytest.fixture

@@ -1,0 +1,98 @@
+"""Running the real extract/load (Meltano, our tap, the PostgreSQL loader) from tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from tap_lana_events.tables import TABLES
+from tap_lana_events.warehouse import prepare_raw_schema
+
+from core_app.config import sqlalchemy_url
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def el_environment(core_url: str, warehouse_url: str, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "LANA_DATABASE_URL": core_url,
+        "LANA_WAREHOUSE_URL": warehouse_url,
+        "LANA_WAREHOUSE_SQLALCHEMY_URL": sqlalchemy_url(warehouse_url),
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **extra,
+    }
+
+
+class ExtractLoad:
+    """`meltano run tap-lana-events target-postgres` between two databases, with its own state."""
+
+    def __init__(self, core_url: str, warehouse_url: str, **extra_env: str) -> None:
+        self.env = el_environment(core_url, warehouse_url, **extra_env)
+        self.state_suffix = f"test{uuid.uuid4().hex[:10]}"
+        prepare_raw_schema(warehouse_url)
+
+    def command(self, *options: str) -> list[str]:
+        return [
+            str(BIN / "meltano"),
+            "run",
+            "--state-id-suffix",
+            self.state_suffix,
+            *options,
+            "tap-lana-events",
+            "target-postgres",
+        ]
+
+    def run(self, *options: str) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            self.command(*options), cwd=REPO, env=self.env, capture_output=True, text=True, timeout=600
+        )
+        if result.returncode != 0:
+            raise AssertionError(f"meltano run failed ({result.returncode}):\n{result.stderr[-4000:]}")
+        return result
+
+    def start(self, *options: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            self.command(*options),
+            cwd=REPO,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,  # so that a test can kill the whole process group
+        )
+
+
+def fingerprints(conninfo: str, schema: str) -> dict[str, tuple[int, str]]:
+    """Row count and a digest of every row (source columns only, in key order) per table."""
+    found: dict[str, tuple[int, str]] = {}
+    with psycopg.connect(conninfo) as conn:
+        for table in TABLES:
+            columns = sql.SQL(", ").join(
+                sql.SQL(c.select_sql if schema == "public" else c.name) for c in table.columns
+            )
+            key = sql.SQL(", ").join(sql.Identifier(k) for k in table.key)
+            query = sql.SQL(
+                "SELECT count(*), md5(coalesce(string_agg(r::text, '|' ORDER BY {key}), '')) "
+                "FROM (SELECT {columns} FROM {schema}.{table}) r"
+            ).format(
+                key=key, columns=columns, schema=sql.Identifier(schema), table=sql.Identifier(table.name)
+            )
+            count, digest = conn.execute(query).fetchone()
+            found[table.name] = (count, digest)
+    return found
+
+
+def assert_raw_equals_source(core_url: str, warehouse_url: str) -> dict[str, tuple[int, str]]:
+    source = fingerprints(core_url, "public")
+    raw = fingerprints(warehouse_url, "raw")
+    different = {t: (source[t], raw[t]) for t in source if source[t] != raw[t]}
+    assert not different, f"raw layer differs from the source (source, raw): {different}"
+    return source
