@@ -8,9 +8,7 @@ import sys
 import uuid
 from pathlib import Path
 
-import psycopg
-from psycopg import sql
-from tap_lana_events.tables import TABLES
+from tap_lana_events.report import differences, fingerprints
 from tap_lana_events.warehouse import prepare_raw_schema
 
 from core_app.config import sqlalchemy_url
@@ -70,29 +68,7 @@ class ExtractLoad:
         )
 
 
-def fingerprints(conninfo: str, schema: str) -> dict[str, tuple[int, str]]:
-    """Row count and a digest of every row (source columns only, in key order) per table."""
-    found: dict[str, tuple[int, str]] = {}
-    with psycopg.connect(conninfo) as conn:
-        for table in TABLES:
-            columns = sql.SQL(", ").join(
-                sql.SQL(c.select_sql if schema == "public" else c.name) for c in table.columns
-            )
-            key = sql.SQL(", ").join(sql.Identifier(k) for k in table.key)
-            query = sql.SQL(
-                "SELECT count(*), md5(coalesce(string_agg(r::text, '|' ORDER BY {key}), '')) "
-                "FROM (SELECT {columns} FROM {schema}.{table}) r"
-            ).format(
-                key=key, columns=columns, schema=sql.Identifier(schema), table=sql.Identifier(table.name)
-            )
-            count, digest = conn.execute(query).fetchone()
-            found[table.name] = (count, digest)
-    return found
-
-
 def assert_raw_equals_source(core_url: str, warehouse_url: str) -> dict[str, tuple[int, str]]:
-    source = fingerprints(core_url, "public")
-    raw = fingerprints(warehouse_url, "raw")
-    different = {t: (source[t], raw[t]) for t in source if source[t] != raw[t]}
+    different = differences(core_url, warehouse_url)
     assert not different, f"raw layer differs from the source (source, raw): {different}"
-    return source
+    return fingerprints(core_url, None)
