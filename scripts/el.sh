@@ -13,6 +13,6 @@ environment="${MELTANO_ENVIRONMENT:-dev}"
 if [[ "$environment" == "prod" ]]; then
     meltano --environment prod run tap-lana-events target-bigquery "$@"
 else
-    python -m tap_lana_events.warehouse "$LANA_WAREHOUSE_URL" "${LANA_RAW_SCHEMA:-raw}"
+    python -m tap_lana_events.warehouse "$LANA_WAREHOUSE_URL" raw
     meltano --environment "$environment" run tap-lana-events target-postgres "$@"
 fi

@@ -220,3 +220,36 @@ def test_large_amounts_nested_unicode_json_and_timestamps_survive(core_url: str,
     assert name == ("Zoë Ñúñez-Øster 山田 🚀",)
     assert terms[0]["annual_rate_bps"] == 1200 and terms[0]["initial_cvl_bps"] == 14_000
     assert types["amount"] == "bigint" and types["recorded_at"] == "timestamp with time zone"
+
+
+def test_prod_environment_takes_bigquery_settings_from_the_environment(core_url: str) -> None:
+    """The BigQuery path cannot run here; its configuration is checked offline."""
+    import json
+    import subprocess
+
+    from tests.el_helpers import BIN, REPO, el_environment
+
+    env = el_environment(
+        core_url,
+        core_url,
+        LANA_BQ_PROJECT="acme-bank-prod",
+        LANA_BQ_RAW_DATASET="lana_raw_test",
+        LANA_BQ_LOCATION="EU",
+        GOOGLE_APPLICATION_CREDENTIALS="/secrets/key.json",
+    )
+    result = subprocess.run(
+        [str(BIN / "meltano"), "--environment", "prod", "config", "print", "target-bigquery"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    config = json.loads(result.stdout)
+    assert config["project"] == "acme-bank-prod"
+    assert config["dataset"] == "lana_raw_test"
+    assert config["location"] == "EU"
+    assert config["credentials_path"] == "/secrets/key.json"
+    assert config["upsert"] is True and config["denormalized"] is True
+    assert config["partition_granularity"] == "day"
