@@ -10,9 +10,11 @@ source scripts/env.sh
 eval "$(lana-core db env)"
 
 environment="${MELTANO_ENVIRONMENT:-dev}"
+# The loaders log every statement at info level; LANA_EL_LOG_LEVEL=info shows them.
+log_level="${LANA_EL_LOG_LEVEL:-warning}"
 if [[ "$environment" == "prod" ]]; then
-    meltano --environment prod run tap-lana-events target-bigquery "$@"
+    meltano --log-level "$log_level" --environment prod run tap-lana-events target-bigquery "$@"
 else
     python -m tap_lana_events.warehouse "$LANA_WAREHOUSE_URL" raw
-    meltano --environment "$environment" run tap-lana-events target-postgres "$@"
+    meltano --log-level "$log_level" --environment "$environment" run tap-lana-events target-postgres "$@"
 fi
