@@ -19,10 +19,19 @@ class Databases:
 
     def environment(self) -> dict[str, str]:
         """The variables the extract/load (meltano.yml) and the warehouse tools read."""
+        from psycopg.conninfo import conninfo_to_dict
+
+        warehouse = conninfo_to_dict(self.warehouse_url)
         return {
             DATABASE_URL_ENV: self.core_url,
             WAREHOUSE_URL_ENV: self.warehouse_url,
             "LANA_WAREHOUSE_SQLALCHEMY_URL": sqlalchemy_url(self.warehouse_url),
+            # dbt's profile wants the parts.
+            "LANA_DW_HOST": str(warehouse.get("host") or "127.0.0.1"),
+            "LANA_DW_PORT": str(warehouse.get("port") or "5432"),
+            "LANA_DW_USER": str(warehouse.get("user") or "postgres"),
+            "LANA_DW_PASSWORD": str(warehouse.get("password") or ""),
+            "LANA_DW_DBNAME": str(warehouse.get("dbname") or "lana_dw"),
         }
 
 

@@ -1,0 +1,37 @@
+-- Each customer as of the report date: identity (digests only), segment and KYC status.
+with events as (
+    select e.*
+    from {{ ref('stg_customer_events') }} e
+    cross join {{ ref('int_report_date') }} r
+    where e.business_date <= r.as_of_date
+),
+
+onboarded as (
+    select customer_id, name_hash, email_hash, email_masked, phone_hash, tax_id_hash, country, customer_type,
+           business_date as onboarded_on
+    from events
+    where event_type = 'initialized'
+),
+
+kyc as (
+    select customer_id, event_type, business_date,
+           row_number() over (partition by customer_id order by sequence desc) as recency
+    from events
+    where event_type in ('kyc_approved', 'kyc_declined')
+)
+
+select
+    o.customer_id,
+    o.name_hash,
+    o.email_hash,
+    o.email_masked,
+    o.phone_hash,
+    o.tax_id_hash,
+    o.country,
+    o.customer_type,
+    o.onboarded_on,
+    case k.event_type when 'kyc_approved' then 'approved' when 'kyc_declined' then 'declined' else 'pending' end
+        as kyc_status,
+    k.business_date as kyc_decided_on
+from onboarded o
+left join kyc k on k.customer_id = o.customer_id and k.recency = 1

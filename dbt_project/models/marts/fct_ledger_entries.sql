@@ -1,0 +1,21 @@
+-- Grain: one row per ledger entry (all time), with its transaction and account.
+select
+    e.transaction_id,
+    e.entry_index,
+    e.effective_date,
+    t.template,
+    t.description,
+    t.correlation_id,
+    t.recorded_at,
+    e.account_id,
+    c.account_code,
+    c.account_name,
+    c.account_set_code,
+    c.category,
+    e.side,
+    e.debit_amount,
+    e.credit_amount,
+    e.currency
+from {{ ref('stg_ledger_entries') }} e
+join {{ ref('stg_ledger_transactions') }} t on t.transaction_id = e.transaction_id
+join {{ ref('int_chart_of_accounts') }} c on c.account_id = e.account_id

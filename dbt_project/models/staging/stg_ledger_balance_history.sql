@@ -1,0 +1,15 @@
+{{ config(materialized='incremental', unique_key=['account_id', 'version']) }}
+
+select
+    cast(account_id as {{ dbt.type_string() }}) as account_id,
+    version,
+    cast(transaction_id as {{ dbt.type_string() }}) as transaction_id,
+    currency,
+    debit_total,
+    credit_total,
+    balance,
+    effective_date,
+    recorded_at,
+    tx_id
+from {{ source('raw', 'ledger_balance_history') }}
+{{ lana.new_rows_only() }}

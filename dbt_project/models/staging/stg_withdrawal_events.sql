@@ -1,0 +1,17 @@
+with source as (
+    select * from {{ source('raw', 'withdrawal_events') }}
+)
+
+select
+    cast(id as {{ dbt.type_string() }}) as withdrawal_id,
+    sequence,
+    event_type,
+    {{ lana.json_text('event', 'deposit_account_id') }} as deposit_account_id,
+    {{ lana.json_bigint('event', 'amount') }} as amount,
+    {{ lana.json_text('event', 'reference') }} as reference,
+    {{ lana.json_text('event', 'reason') }} as reason,
+    recorded_at,
+    {{ lana.business_date('recorded_at') }} as business_date,
+    global_position,
+    tx_id
+from source

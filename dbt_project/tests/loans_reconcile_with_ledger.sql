@@ -1,0 +1,14 @@
+-- Each facility's principal rebuilt from its events equals its loans-receivable account, and the
+-- portfolio's total equals the ledger's loans receivable.
+select facility_id, principal_outstanding, ledger_principal
+from {{ ref('int_credit_facilities') }}
+where principal_outstanding <> ledger_principal
+
+union all
+
+select 'portfolio total', p.total, l.total
+from (select coalesce(sum(principal_outstanding), 0) as total from {{ ref('loan_portfolio') }}) p
+cross join (
+    select coalesce(sum(balance), 0) as total from {{ ref('int_ledger_balances') }} where account_set_code = '1200'
+) l
+where p.total <> l.total

@@ -1,0 +1,292 @@
+"""Core -> Meltano -> dbt on the embedded PostgreSQL: a small scenario with hand-computed figures."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import psycopg
+import pytest
+
+from core_app.application.bank import Bank
+from core_app.application.clock import BusinessClock, RandomIds
+from core_app.domain.customer import CustomerType
+from core_app.domain.events import registered_events
+from core_app.domain.terms import FacilityTerms
+from tests.dbt_helpers import run_dbt
+from tests.el_helpers import ExtractLoad
+
+TERMS = FacilityTerms.parse(
+    annual_rate_bps=1200,
+    duration_months=3,
+    disbursal_fee_bps=100,
+    initial_cvl_bps=14_000,
+    margin_call_cvl_bps=12_500,
+    liquidation_cvl_bps=11_000,
+)
+JAN_INTEREST = 10_192  # 10,000.00 x 12% x 31/365 = 101.9178... -> 101.92
+FEB_INTEREST = 9_205  # 10,000.00 x 12% x 28/365 = 92.0547... -> 92.05
+
+
+def _onboard(bank: Bank, email: str, country: str, kind: CustomerType):
+    customer = bank.customers.onboard(
+        name="Test Person", email=email, phone="+1 555", country=country, tax_id="T-1", customer_type=kind
+    )
+    bank.customers.approve_kyc(customer)
+    return customer, bank.customers.open_deposit_account(customer)
+
+
+@pytest.fixture(scope="module")
+def scenario(admin_url: str, template_name: str):
+    """Builds the scenario once: core database, extract/load, warehouse URL."""
+    import uuid
+
+    from tests.conftest import _with_database
+
+    names = [f"lana_test_rpt_{uuid.uuid4().hex[:8]}", f"lana_test_rptdw_{uuid.uuid4().hex[:8]}"]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{names[0]}" TEMPLATE "{template_name}"')
+        conn.execute(f'CREATE DATABASE "{names[1]}"')
+    core_url, warehouse_url = (_with_database(admin_url, n) for n in names)
+
+    clock = BusinessClock(datetime(2025, 1, 1, 8, 0, tzinfo=UTC))
+    bank = Bank.connect(core_url, clock, RandomIds())
+    bank.treasury.record_price(100_000_00)
+    bank.treasury.inject_capital(1_000_000_00)
+    _, account_a = _onboard(bank, "a@example.com", "US", CustomerType.INDIVIDUAL)
+    bank.deposits.deposit(account_a, 12_000_00, "large")  # above the AML threshold
+    borrower, account_b = _onboard(bank, "b@example.com", "SV", CustomerType.BUSINESS)
+    facility = bank.credit.propose(borrower, account_b, 10_000_00, TERMS)
+    bank.credit.approve(facility)
+    bank.credit.update_collateral(facility, 15_000_000)  # 0.15 BTC
+    bank.credit.activate(facility)
+    bank.credit.disburse(facility, 10_000_00)  # 1% fee: 100.00
+    _, account_c = _onboard(bank, "c@example.com", "MX", CustomerType.INDIVIDUAL)
+    day = date(2025, 1, 1)
+    while day <= date(2025, 2, 28):
+        if day == date(2025, 1, 2):
+            clock.set(datetime(2025, 1, 2, 9, 0, tzinfo=UTC))
+            bank.deposits.deposit(account_c, 9_500_00, "cash")  # just under the threshold...
+            clock.set(datetime(2025, 1, 2, 11, 0, tzinfo=UTC))
+            bank.deposits.deposit(account_c, 9_800_00, "cash")  # ...twice within 24 hours
+        if day == date(2025, 2, 20):  # the January interest, 19 days late
+            clock.set(datetime(2025, 2, 20, 10, 0, tzinfo=UTC))
+            bank.credit.pay(facility, JAN_INTEREST)
+        clock.set(datetime(day.year, day.month, day.day, 23, 0, tzinfo=UTC))
+        bank.end_of_day.run(day)
+        day += timedelta(days=1)
+        clock.set(datetime(day.year, day.month, day.day, 0, 0, tzinfo=UTC))
+    bank.close()
+
+    ExtractLoad(core_url, warehouse_url).run()
+    run_dbt(warehouse_url, "build", vars={"as_of_date": "2025-02-28"})
+    yield {"core": core_url, "warehouse": warehouse_url, "facility": str(facility)}
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _rows(conninfo: str, query: str) -> list[tuple]:
+    with psycopg.connect(conninfo) as conn:
+        return conn.execute(query).fetchall()
+
+
+def test_loan_portfolio(scenario) -> None:
+    rows = _rows(
+        scenario["warehouse"],
+        "SELECT facility_id, status, disbursed, principal_outstanding, accrued_interest, annual_rate_bps, "
+        "maturity_date FROM reports.loan_portfolio",
+    )
+    assert rows == [
+        (scenario["facility"], "active", 10_000_00, 10_000_00, FEB_INTEREST, 1200, date(2025, 4, 1))
+    ]
+
+
+def test_income_statement(scenario) -> None:
+    lines = dict(_rows(scenario["warehouse"], "SELECT line, amount_cents FROM reports.income_statement"))
+    assert lines == {
+        "Interest income": JAN_INTEREST + FEB_INTEREST,
+        "Fee income": 100_00,
+        "Loan loss provision expense": 0,
+        "Net income": JAN_INTEREST + FEB_INTEREST + 100_00,
+    }
+
+
+def test_balance_sheet(scenario) -> None:
+    lines = dict(_rows(scenario["warehouse"], "SELECT line_code, amount_cents FROM reports.balance_sheet"))
+    cash = 1_000_000_00 + 12_000_00 + 9_500_00 + 9_800_00 + JAN_INTEREST
+    assert lines == {
+        "1100": cash,
+        "1200": 10_000_00,
+        "1300": FEB_INTEREST,
+        "1900": 0,
+        "2100": 12_000_00 + 9_900_00 + 19_300_00,
+        "2200": 0,
+        "3100": 1_000_000_00,
+        "3900": JAN_INTEREST + FEB_INTEREST + 100_00,
+    }
+    assets = lines["1100"] + lines["1200"] + lines["1300"] - lines["1900"]
+    assert assets == lines["2100"] + lines["3100"] + lines["3900"]
+
+
+def test_trial_balance_nets_to_zero(scenario) -> None:
+    totals = _rows(
+        scenario["warehouse"],
+        "SELECT currency, sum(debit_balance), sum(credit_balance) FROM reports.trial_balance "
+        "GROUP BY 1 ORDER BY 1",
+    )
+    assert totals == [("BTC", 15_000_000, 15_000_000), ("USD", totals[1][1], totals[1][1])]
+
+
+def test_delinquency_aging_as_of_two_dates(scenario, tmp_path) -> None:
+    aging = (
+        "SELECT aging_bucket, obligations, outstanding_cents FROM reports.delinquency_aging "
+        "ORDER BY bucket_order"
+    )
+    assert _rows(scenario["warehouse"], aging) == [
+        ("current", 2, 10_000_00 + FEB_INTEREST),
+        ("1-30", 0, 0),
+        ("31-60", 0, 0),
+        ("61-90", 0, 0),
+        ("90+", 0, 0),
+    ]
+    # The same events, as of 15 February: January's interest is 14 days past due.
+    run_dbt(
+        scenario["warehouse"],
+        "run",
+        "--select",
+        "+delinquency_aging",
+        vars={"as_of_date": "2025-02-15"},
+        target_path=tmp_path / "target",
+    )
+    assert _rows(scenario["warehouse"], aging) == [
+        ("current", 1, 10_000_00),
+        ("1-30", 1, JAN_INTEREST),
+        ("31-60", 0, 0),
+        ("61-90", 0, 0),
+        ("90+", 0, 0),
+    ]
+    run_dbt(
+        scenario["warehouse"],
+        "run",
+        "--select",
+        "+delinquency_aging",
+        vars={"as_of_date": "2025-02-28"},
+        target_path=tmp_path / "target",
+    )
+
+
+def test_aml_alerts(scenario) -> None:
+    alerts = _rows(
+        scenario["warehouse"],
+        "SELECT alert_type, amount_cents, related_movements, related_amount_cents FROM reports.aml_alerts "
+        "ORDER BY alert_type",
+    )
+    assert alerts == [
+        ("large_transaction", 12_000_00, 1, 12_000_00),
+        ("possible_structuring", 9_500_00, 2, 19_300_00),
+    ]
+
+
+def test_collateral_and_deposits(scenario) -> None:
+    collateral = _rows(
+        scenario["warehouse"],
+        "SELECT collateral_value_cents, exposure_cents, cvl_bps, collateral_status "
+        "FROM reports.collateral_monitoring",
+    )
+    assert collateral == [(15_000_00, 10_000_00, 15_000, "ok")]
+    deposits = _rows(
+        scenario["warehouse"],
+        "SELECT customer_type, country, accounts, balance_cents FROM reports.deposits_summary ORDER BY 1, 2",
+    )
+    assert deposits == [
+        ("business", "SV", 1, 9_900_00),
+        ("individual", "MX", 1, 19_300_00),
+        ("individual", "US", 1, 12_000_00),
+    ]
+
+
+def test_no_personal_data_in_marts_or_reports(scenario) -> None:
+    with psycopg.connect(scenario["warehouse"]) as conn:
+        tables = conn.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_schema IN ('marts', 'reports')"
+        ).fetchall()
+        for schema, table in tables:
+            text = conn.execute(
+                f"SELECT coalesce(string_agg(t::text, '|'), '') FROM \"{schema}\".\"{table}\" t"
+            ).fetchone()[0]
+            for secret in ("a@example.com", "b@example.com", "Test Person", "T-1", "+1 555"):
+                assert secret not in text, f"{secret!r} in {schema}.{table}"
+
+
+def test_staging_keeps_up_with_the_core_event_definitions(scenario) -> None:
+    """Every field of every event the core defines has a column in its staging model."""
+    with psycopg.connect(scenario["warehouse"]) as conn:
+        columns: dict[str, set[str]] = {}
+        for table, column in conn.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'staging'"
+        ):
+            columns.setdefault(table, set()).add(column)
+    missing = []
+    for (aggregate, event_type), cls in registered_events().items():
+        staged = columns[f"stg_{aggregate}_events"]
+        for name, field in cls.model_fields.items():
+            nested = getattr(field.annotation, "model_fields", None)
+            wanted = [f"{name}_{sub}" for sub in nested] if nested else [name]
+            for column in wanted:
+                if column in cls.pii_fields:
+                    column = f"{column}_hash"
+                if column not in staged and f"event_{column}" not in staged:
+                    missing.append(f"{aggregate}.{event_type}.{column}")
+    assert missing == []
+
+
+def test_bigquery_models_compile_offline(scenario, tmp_path) -> None:
+    import json
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from tests.dbt_helpers import dbt_environment
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    keyfile = tmp_path / "offline-service-account.json"
+    keyfile.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": "offline",
+                "private_key_id": "0",
+                "private_key": key.decode(),
+                "client_email": "dbt@offline.iam.gserviceaccount.com",
+                "client_id": "0",
+                "token_uri": "https://oauth2.googleapis.com/token",
+            }
+        )
+    )
+    env = dbt_environment(
+        scenario["warehouse"],
+        GOOGLE_APPLICATION_CREDENTIALS=str(keyfile),
+        LANA_BQ_PROJECT="acme-bank",
+        LANA_RAW_SCHEMA="lana_raw",
+    )
+    target = tmp_path / "target"
+    run_dbt(
+        scenario["warehouse"],
+        "compile",
+        "--target",
+        "bigquery",
+        "--no-populate-cache",
+        "--no-introspect",
+        vars={"compile_offline": True},
+        target_path=target,
+        env=env,
+    )
+    compiled = (target / "compiled" / "lana" / "models" / "reports" / "aml_alerts.sql").read_text()
+    assert (
+        "timestamp_add(" in compiled
+        and "`acme-bank`.`lana_raw`"
+        in (target / "compiled" / "lana" / "models" / "staging" / "stg_deposit_events.sql").read_text()
+    )
