@@ -61,7 +61,7 @@ def database_summary(conninfo: str) -> DatabaseSummary:
     return summary
 
 
-def _money(amount: int, currency: str) -> str:
+def format_money(amount: int, currency: str) -> str:
     if currency == "BTC":
         whole, sats = divmod(abs(amount), SATS_PER_BTC)
         return f"{'-' if amount < 0 else ''}{whole:,}.{sats:08d} BTC"
@@ -82,7 +82,7 @@ def format_summary(summary: DatabaseSummary) -> str:
     )
     lines.append("Balances by account set:")
     lines += [
-        f"  {code} {name:<34} {_money(balance, currency):>26}"
+        f"  {code} {name:<34} {format_money(balance, currency):>26}"
         for code, name, currency, balance in summary.balances_by_set
     ]
     if summary.facilities_by_status:

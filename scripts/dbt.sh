@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Run dbt on the warehouse (local PostgreSQL by default; DBT_TARGET=bigquery for BigQuery).
+#   bash scripts/dbt.sh build                                   build and test everything
+#   bash scripts/dbt.sh build --vars '{as_of_date: 2025-06-30}' reports as of a past date
+#   bash scripts/dbt.sh docs generate && bash scripts/dbt.sh docs serve
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+eval "$(lana-core db env)"
+export DBT_PROFILES_DIR="$PWD/dbt_project" DBT_SEND_ANONYMOUS_USAGE_STATS=false
+cd dbt_project
+dbt "$@"
