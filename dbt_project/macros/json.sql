@@ -25,3 +25,4 @@
 {% macro json_date(column, path) -%}
   cast({{ lana.json_text(column, path) }} as date)
 {%- endmacro %}
+

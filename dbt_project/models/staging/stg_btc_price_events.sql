@@ -8,8 +8,5 @@ select
     event_type,
     {{ lana.json_bigint('event', 'price_cents') }} as price_cents,
     {{ lana.json_text('event', 'source') }} as source,
-    recorded_at,
-    {{ lana.business_date('recorded_at') }} as business_date,
-    global_position,
-    tx_id
+    {{ lana.event_metadata_columns() }}
 from source

@@ -36,8 +36,5 @@ select
     {{ lana.json_bigint('event', 'price_cents') }} as price_cents,
     {{ lana.json_bigint('event', 'exposure') }} as exposure,
     {{ lana.json_bigint('event', 'collateral_released_sats') }} as collateral_released_sats,
-    recorded_at,
-    {{ lana.business_date('recorded_at') }} as business_date,
-    global_position,
-    tx_id
+    {{ lana.event_metadata_columns() }}
 from source

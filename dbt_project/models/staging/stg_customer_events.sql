@@ -15,8 +15,5 @@ select
     {{ lana.json_text('event', 'country') }} as country,
     {{ lana.json_text('event', 'customer_type') }} as customer_type,
     {{ lana.json_text('event', 'reason') }} as reason,
-    recorded_at,
-    {{ lana.business_date('recorded_at') }} as business_date,
-    global_position,
-    tx_id
+    {{ lana.event_metadata_columns() }}
 from source

@@ -9,8 +9,5 @@ select
     {{ lana.json_text('event', 'customer_id') }} as customer_id,
     {{ lana.json_text('event', 'ledger_account_id') }} as ledger_account_id,
     {{ lana.json_text('event', 'reason') }} as reason,
-    recorded_at,
-    {{ lana.business_date('recorded_at') }} as business_date,
-    global_position,
-    tx_id
+    {{ lana.event_metadata_columns() }}
 from source

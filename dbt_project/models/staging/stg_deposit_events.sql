@@ -9,8 +9,5 @@ select
     {{ lana.json_text('event', 'deposit_account_id') }} as deposit_account_id,
     {{ lana.json_bigint('event', 'amount') }} as amount,
     {{ lana.json_text('event', 'reference') }} as reference,
-    recorded_at,
-    {{ lana.business_date('recorded_at') }} as business_date,
-    global_position,
-    tx_id
+    {{ lana.event_metadata_columns() }}
 from source

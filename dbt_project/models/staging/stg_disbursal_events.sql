@@ -10,8 +10,5 @@ select
     {{ lana.json_bigint('event', 'amount') }} as amount,
     {{ lana.json_bigint('event', 'fee') }} as fee,
     {{ lana.json_text('event', 'obligation_id') }} as obligation_id,
-    recorded_at,
-    {{ lana.business_date('recorded_at') }} as business_date,
-    global_position,
-    tx_id
+    {{ lana.event_metadata_columns() }}
 from source

@@ -21,8 +21,5 @@ select
     {{ lana.json_date('event', 'posted_on') }} as posted_on,
     {{ lana.json_bigint('event', 'total') }} as total,
     {{ lana.json_text('event', 'obligation_id') }} as obligation_id,
-    recorded_at,
-    {{ lana.business_date('recorded_at') }} as business_date,
-    global_position,
-    tx_id
+    {{ lana.event_metadata_columns() }}
 from source

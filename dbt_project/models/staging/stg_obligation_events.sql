@@ -16,8 +16,5 @@ select
     {{ lana.json_bigint('event', 'outstanding') }} as outstanding,
     {{ lana.json_text('event', 'payment_id') }} as payment_id,
     {{ lana.json_bigint('event', 'outstanding_after') }} as outstanding_after,
-    recorded_at,
-    {{ lana.business_date('recorded_at') }} as business_date,
-    global_position,
-    tx_id
+    {{ lana.event_metadata_columns() }}
 from source

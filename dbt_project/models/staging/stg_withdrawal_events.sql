@@ -10,8 +10,5 @@ select
     {{ lana.json_bigint('event', 'amount') }} as amount,
     {{ lana.json_text('event', 'reference') }} as reference,
     {{ lana.json_text('event', 'reason') }} as reason,
-    recorded_at,
-    {{ lana.business_date('recorded_at') }} as business_date,
-    global_position,
-    tx_id
+    {{ lana.event_metadata_columns() }}
 from source
