@@ -21,6 +21,7 @@ class SourceSnapshot:
     conninfo: str
     _conn: psycopg.Connection | None = field(default=None, init=False)
     _watermark: int | None = field(default=None, init=False)
+    _source_id: str | None = field(default=None, init=False)
 
     @property
     def connection(self) -> psycopg.Connection:
@@ -29,9 +30,13 @@ class SourceSnapshot:
             conn.isolation_level = IsolationLevel.REPEATABLE_READ
             conn.read_only = True
             # The first statement takes the snapshot; the watermark belongs to that snapshot.
-            row = conn.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint").fetchone()
+            row = conn.execute(
+                "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, "
+                "(SELECT system_identifier::text FROM pg_control_system()) || '/' || "
+                "(SELECT oid::text FROM pg_database WHERE datname = current_database())"
+            ).fetchone()
             assert row is not None
-            self._conn, self._watermark = conn, int(row[0])
+            self._conn, self._watermark, self._source_id = conn, int(row[0]), str(row[1])
         return self._conn
 
     @property
@@ -39,6 +44,17 @@ class SourceSnapshot:
         _ = self.connection
         assert self._watermark is not None
         return self._watermark
+
+    @property
+    def source_id(self) -> str:
+        """Which database this is: the cluster's system identifier and the database's oid.
+
+        Transaction ids only mean something within one cluster: after a reset, a restore or a
+        switch to another server, a stored bookmark must not be trusted.
+        """
+        _ = self.connection
+        assert self._source_id is not None
+        return self._source_id
 
     def close(self) -> None:
         if self._conn is not None:

@@ -50,8 +50,19 @@ class TableStream(Stream):
             columns=columns, table=sql.Identifier(self.table.name)
         )
         params: dict[str, int] = {}
+        state = self.get_context_state(context)
         if self.table.incremental:
             start = self.get_starting_replication_key_value(context)
+            known_source = state.get("source_id")
+            if start is not None and known_source not in (None, self.snapshot.source_id):
+                self.logger.warning(
+                    "%s: the bookmark belongs to another database (%s, now %s): reading from the start",
+                    self.name,
+                    known_source,
+                    self.snapshot.source_id,
+                )
+                start = None
+                state.pop("replication_key_value", None)  # or the SDK sees the rows as unsorted
             query += sql.SQL(" WHERE tx_id < %(watermark)s::text::xid8")
             params["watermark"] = watermark
             if start is not None:
@@ -67,9 +78,9 @@ class TableStream(Stream):
                 yield {name: _to_json(value) for name, value in zip(names, row, strict=True)}
         if self.table.incremental:
             # Everything below the watermark has now been emitted: start there next time.
-            state = self.get_context_state(context)
             state["replication_key"] = "tx_id"
             state["replication_key_value"] = watermark
+            state["source_id"] = self.snapshot.source_id
 
 
 def _to_json(value: Any) -> Any:
