@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
@@ -203,6 +204,46 @@ def test_collateral_and_deposits(scenario) -> None:
         ("individual", "MX", 1, 19_300_00),
         ("individual", "US", 1, 12_000_00),
     ]
+
+
+def test_report_files_match_the_report_tables_and_are_reproducible(scenario, tmp_path) -> None:
+    import csv
+    from decimal import Decimal
+
+    from openpyxl import load_workbook
+
+    from orchestration.report_files import write_report_files
+
+    manifest = write_report_files(scenario["warehouse"], tmp_path / "a", date(2025, 2, 28))
+    again = write_report_files(scenario["warehouse"], tmp_path / "b", date(2025, 2, 28))
+    assert manifest == again  # same partition twice: identical files (checksums in the manifest)
+    folder = tmp_path / "a" / "2025-02-28"
+    names = {f["name"] for f in manifest["files"]}
+    assert {"balance_sheet.csv", "finance-reports-2025-02-28.xlsx", "summary-2025-02-28.html"} <= names
+    for entry in manifest["files"]:
+        content = (folder / entry["name"]).read_bytes()
+        assert hashlib.sha256(content).hexdigest() == entry["sha256"]
+
+    with (folder / "income_statement.csv").open() as handle:
+        lines = {row["line"]: Decimal(row["amount (USD)"]) for row in csv.DictReader(handle)}
+    assert lines["Net income"] == Decimal(JAN_INTEREST + FEB_INTEREST + 100_00) / 100
+    with (folder / "loan_portfolio.csv").open() as handle:
+        outstanding = sum(Decimal(r["principal_outstanding (USD)"]) for r in csv.DictReader(handle))
+    (total,) = _rows(scenario["warehouse"], "SELECT sum(principal_outstanding) FROM reports.loan_portfolio")[
+        0
+    ]
+    assert outstanding * 100 == total
+
+    workbook = load_workbook(folder / "finance-reports-2025-02-28.xlsx")
+    sheet = workbook["Balance sheet"]
+    assert sheet["A1"].font.bold and sheet.freeze_panes == "A2"
+    amounts = [c.value for c in sheet["F"][1:]]
+    assert sum(Decimal(str(a)) for a in amounts) * 100 == sum(
+        r[0] for r in _rows(scenario["warehouse"], "SELECT amount_cents FROM reports.balance_sheet")
+    )
+    assert sheet["F2"].number_format == "#,##0.00"
+    summary = (folder / "summary-2025-02-28.html").read_text()
+    assert summary.count("<svg") == 3 and "Delinquency" in summary
 
 
 def test_no_personal_data_in_marts_or_reports(scenario) -> None:

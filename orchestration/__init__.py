@@ -1,0 +1,1 @@
+"""The Dagster code location and what its assets produce (report files for finance teams)."""

@@ -1,0 +1,247 @@
+"""Report files for finance teams: for one business date, XLSX, CSV, an HTML summary with charts and
+a manifest with checksums.
+
+Everything written is a function of the warehouse's report tables and the business date: no wall
+clock, no random ids, rows in a fixed order, so writing the same date twice gives identical files.
+Money leaves the warehouse as integer minor units and is written as exact decimals.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import io
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from psycopg import sql
+
+CENTS = Decimal(100)
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    table: str
+    title: str
+    money_columns: frozenset[str] = frozenset()  # integer USD cents, written as decimal dollars
+
+
+REPORTS: tuple[ReportSpec, ...] = (
+    ReportSpec("balance_sheet", "Balance sheet", frozenset({"amount_cents"})),
+    ReportSpec("income_statement", "Income statement", frozenset({"amount_cents"})),
+    ReportSpec(
+        "trial_balance",
+        "Trial balance",
+        frozenset(),  # mixed currencies (cents and satoshis): left in minor units
+    ),
+    ReportSpec(
+        "loan_portfolio",
+        "Loan portfolio",
+        frozenset({"facility_limit", "disbursed", "principal_outstanding", "accrued_interest"}),
+    ),
+    ReportSpec("delinquency_aging", "Delinquency aging", frozenset({"outstanding_cents"})),
+    ReportSpec(
+        "collateral_monitoring",
+        "Collateral monitoring",
+        frozenset({"price_cents", "collateral_value_cents", "exposure_cents"}),
+    ),
+    ReportSpec(
+        "loan_loss_provisions",
+        "Loan-loss provisions",
+        frozenset({"outstanding_cents", "required_provision_cents"}),
+    ),
+    ReportSpec("aml_alerts", "AML alerts", frozenset({"amount_cents", "related_amount_cents"})),
+)
+
+
+@dataclass(frozen=True)
+class Table:
+    spec: ReportSpec
+    columns: list[str]
+    rows: list[tuple]
+
+    def header(self) -> list[str]:
+        return [
+            c.removesuffix("_cents") + " (USD)" if c in self.spec.money_columns else c for c in self.columns
+        ]
+
+    def values(self) -> list[list[object]]:
+        money = [c in self.spec.money_columns for c in self.columns]
+        return [
+            [
+                (Decimal(v) / CENTS) if is_money and v is not None else v
+                for v, is_money in zip(row, money, strict=True)
+            ]
+            for row in self.rows
+        ]
+
+
+def read_reports(warehouse_url: str, schema: str = "reports") -> list[Table]:
+    tables: list[Table] = []
+    with psycopg.connect(warehouse_url) as conn:
+        for spec in REPORTS:
+            cursor = conn.execute(
+                sql.SQL("SELECT * FROM {}.{}").format(sql.Identifier(schema), sql.Identifier(spec.table))
+            )
+            columns = [d.name for d in cursor.description or []]
+            # A total order (every column), so that the files do not depend on the query plan.
+            rows = sorted(cursor.fetchall(), key=lambda r: tuple("" if v is None else str(v) for v in r))
+            tables.append(Table(spec, columns, rows))
+    return tables
+
+
+def write_report_files(warehouse_url: str, out_dir: Path, business_date: date) -> dict:
+    """Write every file for `business_date` under `out_dir/<date>/`; returns the manifest."""
+    tables = read_reports(warehouse_url)
+    folder = out_dir / business_date.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    files: dict[str, bytes] = {f"{t.spec.table}.csv": _csv(t) for t in tables}
+    files[f"finance-reports-{business_date.isoformat()}.xlsx"] = _xlsx(tables, business_date)
+    files[f"summary-{business_date.isoformat()}.html"] = _html(tables, business_date).encode()
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    manifest = {
+        "business_date": business_date.isoformat(),
+        "files": [
+            {"name": name, "bytes": len(content), "sha256": hashlib.sha256(content).hexdigest()}
+            for name, content in sorted(files.items())
+        ],
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def _csv(table: Table) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(table.header())
+    for row in table.values():
+        writer.writerow(["" if v is None else v for v in row])
+    return buffer.getvalue().encode()
+
+
+def _xlsx(tables: list[Table], business_date: date) -> bytes:
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    # Fixed document dates: the same inputs give the same bytes.
+    moment = datetime.combine(business_date, time())
+    workbook.properties.created = workbook.properties.modified = moment
+    workbook.properties.creator = "Lana data platform"
+    workbook.properties.title = f"Finance reports as of {business_date.isoformat()}"
+    bold, fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1F3864")
+    for table in tables:
+        sheet = workbook.create_sheet(table.spec.title[:31])
+        sheet.append(table.header())
+        for cell in sheet[1]:
+            cell.font, cell.fill = bold, fill
+            cell.alignment = Alignment(horizontal="center")
+        for row in table.values():
+            sheet.append([v.isoformat() if isinstance(v, date) else v for v in row])
+        for index, column in enumerate(table.columns, start=1):
+            letter = get_column_letter(index)
+            if column in table.spec.money_columns:
+                for cell in sheet[letter][1:]:
+                    cell.number_format = "#,##0.00"
+            elif table.rows and isinstance(table.rows[0][index - 1], int):
+                for cell in sheet[letter][1:]:
+                    cell.number_format = "#,##0"
+            width = max(
+                [len(str(table.header()[index - 1]))] + [len(str(r[index - 1])) for r in table.rows[:200]]
+            )
+            sheet.column_dimensions[letter].width = min(max(width + 2, 10), 60)
+        sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return _normalise_zip(buffer.getvalue())
+
+
+def _normalise_zip(content: bytes) -> bytes:
+    """Rewrite the XLSX container with fixed entry dates (zip entries carry the wall clock)."""
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(content))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(fixed, source.read(info.filename))
+    return out.getvalue()
+
+
+def _bar_chart(title: str, bars: list[tuple[str, Decimal]], unit: str) -> str:
+    """A horizontal bar chart as inline SVG (no JavaScript, no external files)."""
+    width, bar_height, label_width = 640, 26, 220
+    peak = max((abs(v) for _, v in bars), default=Decimal(0)) or Decimal(1)
+    height = bar_height * len(bars) + 40
+    parts = [
+        f"<figure><figcaption>{html.escape(title)}</figcaption>"
+        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img">'
+    ]
+    for i, (label, value) in enumerate(bars):
+        y = 10 + i * bar_height
+        length = int((abs(value) / peak) * (width - label_width - 140))
+        colour = "#c0392b" if value < 0 else "#1f3864"
+        parts.append(
+            f'<text x="0" y="{y + 17}" font-size="13">{html.escape(label)}</text>'
+            f'<rect x="{label_width}" y="{y + 4}" width="{length}" '
+            f'height="{bar_height - 8}" fill="{colour}"/>'
+            f'<text x="{label_width + length + 6}" y="{y + 17}" font-size="12">{value:,} {unit}</text>'
+        )
+    parts.append("</svg></figure>")
+    return "".join(parts)
+
+
+def _html(tables: list[Table], business_date: date) -> str:
+    by_name = {t.spec.table: t for t in tables}
+
+    def column(table: Table, name: str) -> list:
+        i = table.columns.index(name)
+        return [r[i] for r in table.rows]
+
+    portfolio = by_name["loan_portfolio"]
+    statuses: dict[str, Decimal] = {}
+    for status, outstanding in zip(
+        column(portfolio, "status"), column(portfolio, "principal_outstanding"), strict=True
+    ):
+        statuses[status] = statuses.get(status, Decimal(0)) + Decimal(outstanding) / CENTS
+    aging = by_name["delinquency_aging"]
+    buckets = sorted(
+        zip(
+            column(aging, "bucket_order"),
+            column(aging, "aging_bucket"),
+            column(aging, "outstanding_cents"),
+            strict=True,
+        )
+    )
+    sheet = by_name["balance_sheet"]
+    sections: dict[str, Decimal] = {}
+    for section, amount in zip(column(sheet, "section"), column(sheet, "amount_cents"), strict=True):
+        sections[section] = sections.get(section, Decimal(0)) + Decimal(amount) / CENTS
+    charts = [
+        _bar_chart("Loan portfolio by status: principal outstanding", sorted(statuses.items()), "USD"),
+        _bar_chart(
+            "Delinquency: outstanding by days past due",
+            [(label, Decimal(v) / CENTS) for _, label, v in buckets],
+            "USD",
+        ),
+        _bar_chart("Balance sheet composition", sorted(sections.items()), "USD"),
+    ]
+    files = "".join(f"<li>{html.escape(t.spec.title)}: {len(t.rows)} rows</li>" for t in tables)
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>Finance summary {business_date.isoformat()}</title>"
+        "<style>body{font-family:sans-serif;margin:2em;color:#222}figure{margin:1.5em 0}"
+        "figcaption{font-weight:bold;margin-bottom:.4em}</style></head><body>"
+        f"<h1>Finance summary as of {business_date.isoformat()}</h1>"
+        + "".join(charts)
+        + f"<h2>Reports in this delivery</h2><ul>{files}</ul></body></html>\n"
+    )
