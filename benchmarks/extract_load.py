@@ -20,7 +20,6 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -28,7 +27,7 @@ from tap_lana_events.tables import TABLES
 from tap_lana_events.warehouse import prepare_raw_schema, table_ddl
 
 from core_app.adapters.schema import prepare_database
-from core_app.config import resolve_databases
+from core_app.config import resolve_databases, with_database
 from tests.el_helpers import ExtractLoad
 
 # Where the synthetic events go: (table, share of the total, event_type, payload SQL).
@@ -55,12 +54,6 @@ SYNTHETIC = (
         " 'source', 'benchmark')",
     ),
 )
-
-
-def _with_db(url: str, name: str) -> str:
-    params = conninfo_to_dict(url)
-    params["dbname"] = name
-    return make_conninfo(**params)
 
 
 def fill(core_url: str, events: int) -> None:
@@ -107,13 +100,13 @@ def main() -> None:
     )
     parser.add_argument("--events", type=int, default=1_000_000)
     args = parser.parse_args()
-    admin = _with_db(resolve_databases().core_url, "postgres")
+    admin = with_database(resolve_databases().core_url, "postgres")
     suffix = uuid.uuid4().hex[:8]
     names = [f"lana_bench_core_{suffix}", f"lana_bench_dw_{suffix}"]
     with psycopg.connect(admin, autocommit=True) as conn:
         for name in names:
             conn.execute(f'CREATE DATABASE "{name}"')
-    core_url, warehouse_url = (_with_db(admin, n) for n in names)
+    core_url, warehouse_url = (with_database(admin, n) for n in names)
     try:
         prepare_database(core_url)
         started = time.perf_counter()

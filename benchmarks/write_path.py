@@ -16,12 +16,11 @@ import uuid
 from datetime import date, timedelta
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from core_app.adapters.schema import prepare_database
 from core_app.application.bank import Bank
 from core_app.application.clock import BusinessClock, SeededIds
-from core_app.config import resolve_databases
+from core_app.config import resolve_databases, with_database
 from core_app.domain.terms import FacilityTerms
 from core_app.simulator import SimulationConfig, Simulator
 
@@ -30,9 +29,7 @@ def fresh_database(admin_url: str) -> tuple[str, str]:
     name = f"lana_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    params = conninfo_to_dict(admin_url)
-    params["dbname"] = name
-    url = make_conninfo(**params)
+    url = with_database(admin_url, name)
     prepare_database(url)
     return name, url
 
@@ -127,9 +124,7 @@ def main() -> None:
     parser.add_argument("--deposits", type=int, default=3_000)
     parser.add_argument("--facilities", type=int, default=300)
     args = parser.parse_args()
-    params = conninfo_to_dict(resolve_databases().core_url)
-    params["dbname"] = "postgres"
-    admin = make_conninfo(**params)
+    admin = with_database(resolve_databases().core_url, "postgres")
     names = []
     try:
         for run in (

@@ -19,20 +19,23 @@ class Databases:
 
     def environment(self) -> dict[str, str]:
         """The variables the extract/load (meltano.yml) and the warehouse tools read."""
-        from psycopg.conninfo import conninfo_to_dict
+        return {DATABASE_URL_ENV: self.core_url, **warehouse_environment(self.warehouse_url)}
 
-        warehouse = conninfo_to_dict(self.warehouse_url)
-        return {
-            DATABASE_URL_ENV: self.core_url,
-            WAREHOUSE_URL_ENV: self.warehouse_url,
-            "LANA_WAREHOUSE_SQLALCHEMY_URL": sqlalchemy_url(self.warehouse_url),
-            # dbt's profile wants the parts.
-            "LANA_DW_HOST": str(warehouse.get("host") or "127.0.0.1"),
-            "LANA_DW_PORT": str(warehouse.get("port") or "5432"),
-            "LANA_DW_USER": str(warehouse.get("user") or "postgres"),
-            "LANA_DW_PASSWORD": str(warehouse.get("password") or ""),
-            "LANA_DW_DBNAME": str(warehouse.get("dbname") or "lana_dw"),
-        }
+
+def warehouse_environment(warehouse_url: str) -> dict[str, str]:
+    """The warehouse as the loader (a SQLAlchemy URL) and dbt's profile (the parts) want it."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    warehouse = conninfo_to_dict(warehouse_url)
+    return {
+        WAREHOUSE_URL_ENV: warehouse_url,
+        "LANA_WAREHOUSE_SQLALCHEMY_URL": sqlalchemy_url(warehouse_url),
+        "LANA_DW_HOST": str(warehouse.get("host") or "127.0.0.1"),
+        "LANA_DW_PORT": str(warehouse.get("port") or "5432"),
+        "LANA_DW_USER": str(warehouse.get("user") or "postgres"),
+        "LANA_DW_PASSWORD": str(warehouse.get("password") or ""),
+        "LANA_DW_DBNAME": str(warehouse.get("dbname") or "lana_dw"),
+    }
 
 
 def sqlalchemy_url(conninfo: str) -> str:
@@ -60,7 +63,7 @@ def resolve_databases(start_embedded: bool = True) -> Databases:
     """
     configured = os.environ.get(DATABASE_URL_ENV)
     if configured:
-        warehouse = os.environ.get(WAREHOUSE_URL_ENV) or _sibling_database(configured, "lana_dw")
+        warehouse = os.environ.get(WAREHOUSE_URL_ENV) or with_database(configured, "lana_dw")
         return Databases(core_url=configured, warehouse_url=warehouse, embedded=False)
     server = EmbeddedPostgres(default_home())
     port = server.start() if start_embedded else server.running_port()
@@ -73,7 +76,8 @@ def resolve_databases(start_embedded: bool = True) -> Databases:
     )
 
 
-def _sibling_database(url: str, database: str) -> str:
+def with_database(url: str, database: str) -> str:
+    """The same server and credentials, another database."""
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
     params = conninfo_to_dict(url)

@@ -14,25 +14,18 @@ from datetime import date
 
 import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from core_app.adapters.schema import prepare_database
 from core_app.application.bank import Bank
 from core_app.application.clock import BusinessClock, SeededIds
-from core_app.config import resolve_databases
+from core_app.config import resolve_databases, with_database
 
 START = date(2025, 1, 1)
 
 
-def _with_database(url: str, name: str) -> str:
-    params = conninfo_to_dict(url)
-    params["dbname"] = name
-    return make_conninfo(**params)
-
-
 @pytest.fixture(scope="session")
 def admin_url() -> str:
-    return _with_database(resolve_databases().core_url, "postgres")
+    return with_database(resolve_databases().core_url, "postgres")
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +34,7 @@ def template_name(admin_url: str) -> Iterator[str]:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
-    prepare_database(_with_database(admin_url, name))
+    prepare_database(with_database(admin_url, name))
     yield name
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -58,7 +51,7 @@ def new_database(admin_url: str, template_name: str) -> Iterator[callable]:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"{template}')
         created.append(name)
-        return _with_database(admin_url, name)
+        return with_database(admin_url, name)
 
     yield create
     with psycopg.connect(admin_url, autocommit=True) as conn:

@@ -7,25 +7,19 @@ import os
 import subprocess
 from pathlib import Path
 
-from psycopg.conninfo import conninfo_to_dict
-
+from core_app.config import warehouse_environment
 from tests.el_helpers import BIN, REPO
 
 DBT_PROJECT = REPO / "dbt_project"
 
 
 def dbt_environment(warehouse_url: str, **extra: str) -> dict[str, str]:
-    params = conninfo_to_dict(warehouse_url)
     return {
         **os.environ,
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         "DBT_PROFILES_DIR": str(DBT_PROJECT),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "LANA_DW_HOST": str(params.get("host", "127.0.0.1")),
-        "LANA_DW_PORT": str(params.get("port", "5432")),
-        "LANA_DW_USER": str(params.get("user", "postgres")),
-        "LANA_DW_PASSWORD": str(params.get("password", "")),
-        "LANA_DW_DBNAME": str(params["dbname"]),
+        **warehouse_environment(warehouse_url),
         **extra,
     }
 

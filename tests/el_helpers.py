@@ -11,7 +11,7 @@ from pathlib import Path
 from tap_lana_events.report import differences, fingerprints
 from tap_lana_events.warehouse import prepare_raw_schema
 
-from core_app.config import sqlalchemy_url
+from core_app.config import Databases
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -21,9 +21,7 @@ def el_environment(core_url: str, warehouse_url: str, **extra: str) -> dict[str,
     return {
         **os.environ,
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "LANA_DATABASE_URL": core_url,
-        "LANA_WAREHOUSE_URL": warehouse_url,
-        "LANA_WAREHOUSE_SQLALCHEMY_URL": sqlalchemy_url(warehouse_url),
+        **Databases(core_url, warehouse_url, embedded=False).environment(),
         "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
         **extra,
     }

@@ -41,13 +41,13 @@ def scenario(admin_url: str, template_name: str):
     """Builds the scenario once: core database, extract/load, warehouse URL."""
     import uuid
 
-    from tests.conftest import _with_database
+    from core_app.config import with_database
 
     names = [f"lana_test_rpt_{uuid.uuid4().hex[:8]}", f"lana_test_rptdw_{uuid.uuid4().hex[:8]}"]
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{names[0]}" TEMPLATE "{template_name}"')
         conn.execute(f'CREATE DATABASE "{names[1]}"')
-    core_url, warehouse_url = (_with_database(admin_url, n) for n in names)
+    core_url, warehouse_url = (with_database(admin_url, n) for n in names)
 
     clock = BusinessClock(datetime(2025, 1, 1, 8, 0, tzinfo=UTC))
     bank = Bank.connect(core_url, clock, RandomIds())

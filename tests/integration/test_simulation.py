@@ -50,12 +50,12 @@ def simulated(admin_url: str, template_name: str):
     """One simulation shared by the tests of this module (it takes a few seconds)."""
     import uuid
 
-    from tests.conftest import _with_database
+    from core_app.config import with_database
 
     name = f"lana_test_sim_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
-    url = _with_database(admin_url, name)
+    url = with_database(admin_url, name)
     _simulate(url, seed=7)
     yield url
     with psycopg.connect(admin_url, autocommit=True) as conn:
