@@ -22,7 +22,7 @@ from core_app.application.bank import Bank
 from core_app.application.clock import BusinessClock, SeededIds
 from core_app.config import resolve_databases, with_database
 from core_app.domain.terms import FacilityTerms
-from core_app.simulator import SimulationConfig, Simulator
+from core_app.simulator import SimulationConfig, simulate
 
 
 def fresh_database(admin_url: str) -> tuple[str, str]:
@@ -102,17 +102,13 @@ def bench_end_of_day(url: str, facilities: int, days: int) -> None:
 
 
 def bench_simulation(url: str, customers: int, days: int) -> None:
-    config = SimulationConfig(customers=customers, days=days, seed=7)
-    clock = BusinessClock.at_start_of(config.start)
-    bank = Bank.connect(url, clock, SeededIds(7), durable_commits=False)
-    result = Simulator(bank, clock, config, progress=lambda _: None).run()
+    result = simulate(url, SimulationConfig(customers=customers, days=days, seed=7), progress=lambda _: None)
     report(
         f"3. simulation, {customers} customers x {days} days",
         result.events,
         result.ledger_entries,
         result.seconds,
     )
-    bank.close()
 
 
 def main() -> None:

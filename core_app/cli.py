@@ -11,11 +11,9 @@ import psycopg
 
 from core_app.adapters.embedded_server import EmbeddedPostgres, EmbeddedServerError, default_home
 from core_app.adapters.schema import MigrationError, prepare_database
-from core_app.application.bank import Bank
-from core_app.application.clock import BusinessClock, SeededIds
 from core_app.config import resolve_databases
 from core_app.domain.errors import DomainError
-from core_app.simulator import SimulationConfig, Simulator
+from core_app.simulator import SimulationConfig, simulate
 from core_app.summary import database_summary, format_summary
 
 
@@ -101,12 +99,7 @@ def _simulate(conninfo: str, args: argparse.Namespace) -> int:
         print(format_summary(database_summary(conninfo)))
         return 0
     config = SimulationConfig(customers=args.customers, days=args.days, seed=args.seed, start=args.start)
-    clock = BusinessClock.at_start_of(config.start)
-    bank = Bank.connect(conninfo, clock, SeededIds(config.seed), durable_commits=False)
-    try:
-        result = Simulator(bank, clock, config).run()
-    finally:
-        bank.close()
+    result = simulate(conninfo, config)
     print(
         f"simulated {result.customers} customers over {result.days} days "
         f"({result.start} to {result.end}, seed {result.seed}) in {result.seconds:.1f} s: "

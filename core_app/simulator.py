@@ -16,7 +16,7 @@ from random import Random
 from uuid import UUID
 
 from core_app.application.bank import Bank
-from core_app.application.clock import BusinessClock
+from core_app.application.clock import BusinessClock, SeededIds
 from core_app.domain.credit_facility import CollateralizationState, FacilityStatus
 from core_app.domain.customer import CustomerType
 from core_app.domain.errors import DomainError, InsufficientFunds
@@ -83,6 +83,18 @@ class SimulationConfig:
     start: date = date(2025, 1, 1)
     facility_share_bps: int = 4_500  # share of customers that borrow
     onboarding_days: int = 90
+
+
+def simulate(
+    conninfo: str, config: SimulationConfig, progress: Callable[[str], None] | None = None
+) -> SimulationSummary:
+    """Run a simulation against a database on its own connection (non-durable commits)."""
+    clock = BusinessClock.at_start_of(config.start)
+    bank = Bank.connect(conninfo, clock, SeededIds(config.seed), durable_commits=False)
+    try:
+        return Simulator(bank, clock, config, progress).run()
+    finally:
+        bank.close()
 
 
 class Simulator:

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
+from core_app.adapters import read_model
 from core_app.adapters.unit_of_work import Database, UnitOfWork
 from core_app.application.clock import IdGenerator
+from core_app.domain.errors import NotFound
 
 
 @dataclass
@@ -26,3 +28,10 @@ class ServiceContext:
 
     def today(self) -> date:
         return self.now().date()
+
+    def current_price(self) -> int:
+        """The last BTC/USD price recorded, in USD cents per BTC."""
+        price = read_model.latest_price_cents(self.db.conn)
+        if price is None:
+            raise NotFound("no BTC/USD price has been recorded yet")
+        return price

@@ -12,7 +12,7 @@ from core_app.domain.credit_facility import CreditFacility
 from core_app.domain.customer import Customer
 from core_app.domain.deposit import DepositAccount
 from core_app.domain.disbursal import Disbursal
-from core_app.domain.errors import InvalidInput, NotFound
+from core_app.domain.errors import InvalidInput
 from core_app.domain.interest_accrual import open_cycle_for
 from core_app.domain.ledger import facility_ledger
 from core_app.domain.obligation import Obligation, ObligationStatus, ObligationType
@@ -52,7 +52,7 @@ class CreditService:
 
     def update_collateral(self, facility_id: UUID, new_total_sats: int) -> int:
         """Set the facility's collateral to a new total (in satoshis); returns the change."""
-        price = self._price()
+        price = self.ctx.current_price()
         with self.ctx.unit_of_work() as uow:
             facility = uow.load(CreditFacility, facility_id)
             delta = facility.update_collateral(new_total_sats, price)
@@ -65,7 +65,7 @@ class CreditService:
         return delta
 
     def activate(self, facility_id: UUID) -> None:
-        price = self._price()
+        price = self.ctx.current_price()
         with self.ctx.unit_of_work() as uow:
             facility = uow.load(CreditFacility, facility_id)
             facility.activate(self.ctx.today(), price, self.ctx.new_id())
@@ -73,7 +73,7 @@ class CreditService:
             uow.commit()
 
     def disburse(self, facility_id: UUID, amount: int) -> UUID:
-        price = self._price()
+        price = self.ctx.current_price()
         today = self.ctx.today()
         with self.ctx.unit_of_work() as uow:
             facility = uow.load(CreditFacility, facility_id)
@@ -112,7 +112,7 @@ class CreditService:
 
     def pay(self, facility_id: UUID, amount: int) -> UUID:
         """A payment received for the facility: interest first, then principal, oldest first."""
-        price = self._price()
+        price = self.ctx.current_price()
         today = self.ctx.today()
         with self.ctx.unit_of_work() as uow:
             facility = uow.load(CreditFacility, facility_id)
@@ -153,9 +153,3 @@ class CreditService:
     def outstanding(self, facility_id: UUID) -> int:
         """What the borrower owes on posted obligations (principal and posted interest)."""
         return read_model.amount_due(self.ctx.db.conn, facility_id, date.max)
-
-    def _price(self) -> int:
-        price = read_model.latest_price_cents(self.ctx.db.conn)
-        if price is None:
-            raise NotFound("no BTC/USD price has been recorded yet")
-        return price

@@ -15,7 +15,7 @@ from core_app.adapters.unit_of_work import UnitOfWork
 from core_app.application.context import ServiceContext
 from core_app.domain import postings
 from core_app.domain.credit_facility import CreditFacility, FacilityStatus
-from core_app.domain.errors import InvalidState, NotFound
+from core_app.domain.errors import InvalidState
 from core_app.domain.interest_accrual import InterestAccrualCycle, open_cycle_for
 from core_app.domain.ledger import facility_ledger
 from core_app.domain.obligation import Obligation, ObligationStatus, ObligationType
@@ -41,9 +41,7 @@ class EndOfDay:
     def run(self, day: date) -> EndOfDayReport:
         if day > self.ctx.today():
             raise InvalidState(f"cannot close {day} before it has started (today is {self.ctx.today()})")
-        price = read_model.latest_price_cents(self.ctx.db.conn)
-        if price is None:
-            raise NotFound("no BTC/USD price has been recorded yet")
+        price = self.ctx.current_price()
         report = EndOfDayReport(day)
         conn = self.ctx.db.conn
         # Facilities are processed in batches, one database transaction per batch: a batch is

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from core_app.adapters import read_model
 from core_app.application.context import ServiceContext
 from core_app.domain import postings
-from core_app.domain.errors import NotFound
 from core_app.domain.money import require_positive
 from core_app.domain.price import BtcPrice
 
@@ -32,7 +30,4 @@ class TreasuryService:
         return tick.id
 
     def current_price(self) -> int:
-        price = read_model.latest_price_cents(self.ctx.db.conn)
-        if price is None:
-            raise NotFound("no BTC/USD price has been recorded yet")
-        return price
+        return self.ctx.current_price()

@@ -12,22 +12,17 @@ import psycopg
 
 from core_app.adapters.unit_of_work import Database
 from core_app.application.bank import Bank
-from core_app.application.clock import BusinessClock, RandomIds, SeededIds
+from core_app.application.clock import BusinessClock, RandomIds
 from core_app.domain.customer import Customer
 from core_app.domain.deposit import DepositAccount
-from core_app.simulator import SimulationConfig, Simulator
+from core_app.simulator import SimulationConfig, simulate
 from tests.el_helpers import ExtractLoad, assert_raw_equals_source
 from tests.helpers import active_facility, customer_with_account
 
 
 def _simulate(core_url: str, customers: int, days: int, seed: int = 5) -> None:
     config = SimulationConfig(customers=customers, days=days, seed=seed, onboarding_days=10)
-    clock = BusinessClock.at_start_of(config.start)
-    bank = Bank.connect(core_url, clock, SeededIds(seed), durable_commits=False)
-    try:
-        Simulator(bank, clock, config, progress=lambda _: None).run()
-    finally:
-        bank.close()
+    simulate(core_url, config, progress=lambda _: None)
 
 
 def _raw_count(warehouse_url: str, table: str) -> int:

@@ -12,18 +12,10 @@ from core_app.application.bank import Bank
 from core_app.application.clock import BusinessClock, RandomIds
 from core_app.domain.customer import CustomerType
 from core_app.domain.events import registered_events
-from core_app.domain.terms import FacilityTerms
 from tests.dbt_helpers import run_dbt
 from tests.el_helpers import ExtractLoad
+from tests.helpers import TERMS
 
-TERMS = FacilityTerms.parse(
-    annual_rate_bps=1200,
-    duration_months=3,
-    disbursal_fee_bps=100,
-    initial_cvl_bps=14_000,
-    margin_call_cvl_bps=12_500,
-    liquidation_cvl_bps=11_000,
-)
 JAN_INTEREST = 10_192  # 10,000.00 x 12% x 31/365 = 101.9178... -> 101.92
 FEB_INTEREST = 9_205  # 10,000.00 x 12% x 28/365 = 92.0547... -> 92.05
 

@@ -8,10 +8,8 @@ from datetime import date
 import psycopg
 import pytest
 
-from core_app.application.bank import Bank
-from core_app.application.clock import BusinessClock, SeededIds
 from core_app.domain.catalog import AGGREGATE_TYPES
-from core_app.simulator import SimulationConfig, Simulator
+from core_app.simulator import SimulationConfig, simulate
 from tests.helpers import ledger_net
 
 
@@ -19,12 +17,7 @@ def _simulate(conninfo: str, seed: int, customers: int = 25, days: int = 200) ->
     config = SimulationConfig(
         customers=customers, days=days, seed=seed, start=date(2025, 1, 1), onboarding_days=30
     )
-    clock = BusinessClock.at_start_of(config.start)
-    bank = Bank.connect(conninfo, clock, SeededIds(seed), durable_commits=False)
-    try:
-        Simulator(bank, clock, config, progress=lambda _: None).run()
-    finally:
-        bank.close()
+    simulate(conninfo, config, progress=lambda _: None)
 
 
 def _fingerprint(conninfo: str) -> str:
