@@ -28,7 +28,7 @@ from tap_lana_events.warehouse import prepare_raw_schema, table_ddl
 
 from core_app.adapters.schema import prepare_database
 from core_app.config import resolve_databases, with_database
-from tests.el_helpers import ExtractLoad
+from orchestration.extract_load import ExtractLoad
 
 # Where the synthetic events go: (table, share of the total, event_type, payload SQL).
 SYNTHETIC = (
@@ -113,7 +113,7 @@ def main() -> None:
         fill(core_url, args.events)
         print(f"filled {args.events:,} synthetic events in {time.perf_counter() - started:.1f} s")
 
-        el = ExtractLoad(core_url, warehouse_url)
+        el = ExtractLoad(core_url, warehouse_url, state_suffix=f"bench{suffix}")
         prepare_raw_schema(warehouse_url)
         started = time.perf_counter()
         el.run()

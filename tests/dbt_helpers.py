@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from core_app.config import warehouse_environment
-from tests.el_helpers import BIN, REPO
+from orchestration.extract_load import BIN, REPO
 
 DBT_PROJECT = REPO / "dbt_project"
 

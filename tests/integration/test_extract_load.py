@@ -16,7 +16,7 @@ from core_app.application.clock import BusinessClock, RandomIds
 from core_app.domain.customer import Customer
 from core_app.domain.deposit import DepositAccount
 from core_app.simulator import SimulationConfig, simulate
-from tests.el_helpers import ExtractLoad, assert_raw_equals_source
+from tests.el_helpers import assert_raw_equals_source, extract_load
 from tests.helpers import active_facility, customer_with_account
 
 
@@ -34,10 +34,12 @@ def test_full_then_incremental_runs_copy_the_source_exactly(
     core_url: str, warehouse_url: str, clock: BusinessClock
 ) -> None:
     _simulate(core_url, customers=8, days=45)
-    el = ExtractLoad(core_url, warehouse_url)
-    el.run()
+    el = extract_load(core_url, warehouse_url)
+    loaded = el.run()
     first = assert_raw_equals_source(core_url, warehouse_url)
     assert first["customer_events"][0] == 16 and first["ledger_entries"][0] > 100
+    # What the run reports (Dagster's metadata) is what it loaded, stream by stream.
+    assert loaded.records_per_stream == {name: count for name, (count, _) in sorted(first.items())}
 
     # More activity, then an incremental run.
     bank = Bank.connect(core_url, BusinessClock.at_start_of(date(2025, 3, 1)), RandomIds())
@@ -46,9 +48,10 @@ def test_full_then_incremental_runs_copy_the_source_exactly(
         bank.deposits.deposit(account, amount)
     bank.end_of_day.run(date(2025, 3, 1))
     bank.close()
-    el.run()
+    loaded = el.run()
     second = assert_raw_equals_source(core_url, warehouse_url)
     assert second["deposit_events"][0] == first["deposit_events"][0] + 3
+    assert loaded.records_per_stream["deposit_events"] == 3
 
     # Nothing new: a third run changes nothing and duplicates nothing.
     el.run()
@@ -60,7 +63,7 @@ def test_a_transaction_that_commits_late_is_not_skipped(
 ) -> None:
     bank = Bank.connect(core_url, clock)
     customer_with_account(bank)
-    el = ExtractLoad(core_url, warehouse_url)
+    el = extract_load(core_url, warehouse_url)
     el.run()
 
     # A long transaction takes its transaction id and global positions first...
@@ -141,7 +144,7 @@ def test_extraction_during_concurrent_writes_ends_exact(
     threads.append(threading.Thread(target=slow_writer, args=(accounts[3],)))
     for thread in threads:
         thread.start()
-    el = ExtractLoad(core_url, warehouse_url)
+    el = extract_load(core_url, warehouse_url)
     try:
         for _ in range(3):
             el.run()
@@ -159,7 +162,7 @@ def test_extraction_during_concurrent_writes_ends_exact(
 def test_killed_mid_load_then_rerun_is_exact(core_url: str, warehouse_url: str) -> None:
     _simulate(core_url, customers=15, days=60)
     # Small loader batches so that some rows are committed before the kill.
-    el = ExtractLoad(core_url, warehouse_url, TARGET_POSTGRES_BATCH_SIZE_ROWS="300")
+    el = extract_load(core_url, warehouse_url, TARGET_POSTGRES_BATCH_SIZE_ROWS="300")
     process = el.start()
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
@@ -189,7 +192,7 @@ def test_large_amounts_nested_unicode_json_and_timestamps_survive(core_url: str,
         name="Zoë Ñúñez-Øster 山田 🚀", email="zoe@example.com", phone="+34 600", country="ES", tax_id="X1"
     )
     bank.close()
-    el = ExtractLoad(core_url, warehouse_url)
+    el = extract_load(core_url, warehouse_url)
     el.run()
     assert_raw_equals_source(core_url, warehouse_url)
     with psycopg.connect(warehouse_url) as conn:
@@ -222,7 +225,7 @@ def test_prod_environment_takes_bigquery_settings_from_the_environment(core_url:
     import json
     import subprocess
 
-    from tests.el_helpers import BIN, REPO, el_environment
+    from orchestration.extract_load import BIN, REPO, el_environment
 
     env = el_environment(
         core_url,
@@ -258,10 +261,10 @@ def test_a_bookmark_from_another_database_is_not_trusted(new_database, warehouse
         bank = Bank.connect(url, clock, RandomIds())
         customer_with_account(bank, email)
         bank.close()
-    el = ExtractLoad(first, warehouse_url)
+    el = extract_load(first, warehouse_url)
     el.run()
     # Same Meltano state, another database whose rows have older transaction ids than the bookmark.
-    el.env = ExtractLoad(other, warehouse_url).env
+    el.env = extract_load(other, warehouse_url).env
     el.run()
     with psycopg.connect(other) as conn:
         wanted = {r[0] for r in conn.execute("SELECT id FROM customer_events")}

@@ -13,7 +13,7 @@ from core_app.application.clock import BusinessClock, RandomIds
 from core_app.domain.customer import CustomerType
 from core_app.domain.events import registered_events
 from tests.dbt_helpers import run_dbt
-from tests.el_helpers import ExtractLoad
+from tests.el_helpers import extract_load
 from tests.helpers import TERMS
 
 JAN_INTEREST = 10_192  # 10,000.00 x 12% x 31/365 = 101.9178... -> 101.92
@@ -70,7 +70,7 @@ def scenario(admin_url: str, template_name: str):
         clock.set(datetime(day.year, day.month, day.day, 0, 0, tzinfo=UTC))
     bank.close()
 
-    ExtractLoad(core_url, warehouse_url).run()
+    extract_load(core_url, warehouse_url).run()
     run_dbt(warehouse_url, "build", vars={"as_of_date": "2025-02-28"})
     yield {"core": core_url, "warehouse": warehouse_url, "facility": str(facility)}
     with psycopg.connect(admin_url, autocommit=True) as conn:
@@ -337,7 +337,7 @@ def test_incremental_runs_equal_a_full_refresh(scenario, tmp_path) -> None:
     bank = Bank.connect(scenario["core"], clock, RandomIds())
     bank.end_of_day.run(date(2025, 3, 1))
     bank.close()
-    ExtractLoad(scenario["core"], scenario["warehouse"]).run()
+    extract_load(scenario["core"], scenario["warehouse"]).run()
     incremental = [
         "stg_interest_accrual_cycle_events",
         "stg_ledger_transactions",

@@ -1,0 +1,180 @@
+"""Running the extract/load: `meltano run tap-lana-events <loader>` and what it loaded, per stream.
+
+One runner for the Dagster asset, the tests and the benchmark. Meltano is a separate program with
+its own state (the tap's gap-safe bookmarks, kept in Meltano's system database), so re-running is
+always safe: an interrupted run resumes from the last committed bookmark.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from tap_lana_events.warehouse import prepare_raw_schema
+
+from core_app.config import Databases
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent  # meltano, the tap and the loader live in this environment
+
+LOADERS = {"postgres": ("dev", "target-postgres"), "bigquery": ("prod", "target-bigquery")}
+
+
+class ExtractLoadError(RuntimeError):
+    """`meltano run` failed; the message carries the errors it logged."""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    records_per_stream: dict[str, int]  # sent by the tap, per stream
+    loaded_per_stream: dict[str, int]  # acknowledged by the loader (empty if it reports none)
+
+    @property
+    def total(self) -> int:
+        return sum(self.records_per_stream.values())
+
+
+def el_environment(core_url: str, warehouse_url: str | None, **extra: str) -> dict[str, str]:
+    environment = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DO_NOT_TRACK": "1",
+    }
+    if warehouse_url:
+        environment.update(Databases(core_url, warehouse_url, embedded=False).environment())
+    else:  # BigQuery: the loader's settings come from the LANA_BQ_* variables (meltano.yml)
+        environment["LANA_DATABASE_URL"] = core_url
+    environment.update(extra)
+    return environment
+
+
+class ExtractLoad:
+    """The core's tables into the warehouse's raw layer (PostgreSQL or BigQuery).
+
+    `state_suffix` gives the run a Meltano state of its own (tests use one per test); without it
+    the run shares its bookmarks with `scripts/el.sh`.
+    """
+
+    def __init__(
+        self,
+        core_url: str,
+        warehouse_url: str | None,
+        *,
+        warehouse_kind: str = "postgres",
+        raw_schema: str = "raw",
+        state_suffix: str | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        if warehouse_kind not in LOADERS:
+            raise ValueError(f"unknown warehouse kind {warehouse_kind!r}: expected one of {sorted(LOADERS)}")
+        if warehouse_kind == "postgres" and not warehouse_url:
+            raise ValueError("a PostgreSQL warehouse needs its URL")
+        self.warehouse_url = warehouse_url
+        self.warehouse_kind = warehouse_kind
+        self.raw_schema = raw_schema
+        self.state_suffix = state_suffix
+        self.env = el_environment(core_url, warehouse_url, **(extra_env or {}))
+
+    def command(self, *options: str, log_format: str = "uncolored") -> list[str]:
+        environment, loader = LOADERS[self.warehouse_kind]
+        suffix = ["--state-id-suffix", self.state_suffix] if self.state_suffix else []
+        return [
+            str(BIN / "meltano"),
+            "--log-level",
+            "info",
+            "--log-format",
+            log_format,
+            "--environment",
+            environment,
+            "run",
+            *suffix,
+            *options,
+            "tap-lana-events",
+            loader,
+        ]
+
+    def run(self, *options: str, timeout: float = 3600) -> LoadResult:
+        """Run to completion; the records the tap sent, per stream. Raises ExtractLoadError."""
+        if self.warehouse_kind == "postgres":
+            assert self.warehouse_url is not None
+            prepare_raw_schema(self.warehouse_url, self.raw_schema)
+        result = subprocess.run(
+            self.command(*options, log_format="json"),
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        lines = [_parse(line) for line in result.stderr.splitlines()]
+        if result.returncode != 0:
+            errors = [e.event for e in lines if e.level in ("error", "critical")] or [
+                e.event for e in lines[-20:]
+            ]
+            raise ExtractLoadError(
+                f"meltano run failed (exit {result.returncode}):\n" + "\n".join(errors[-20:])
+            )
+        sent = _record_counts(e.event for e in lines if e.producer)
+        loaded = _record_counts(e.event for e in lines if e.consumer)
+        if loaded and {s: n for s, n in loaded.items() if n} != {s: n for s, n in sent.items() if n}:
+            raise ExtractLoadError(f"the loader acknowledged {loaded} but the tap sent {sent}")
+        return LoadResult(sent, loaded)
+
+    def start(self, *options: str) -> subprocess.Popen[str]:
+        """Start in the background (its own process group, so that it can be killed whole)."""
+        if self.warehouse_kind == "postgres":
+            assert self.warehouse_url is not None
+            prepare_raw_schema(self.warehouse_url, self.raw_schema)
+        return subprocess.Popen(
+            self.command(*options),
+            cwd=REPO,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
+
+
+@dataclass(frozen=True)
+class _LogLine:
+    level: str
+    event: str
+    producer: bool = False  # logged by the tap
+    consumer: bool = False  # logged by the loader
+
+
+def _parse(line: str) -> _LogLine:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return _LogLine("", line)
+    if not isinstance(record, dict):
+        return _LogLine("", line)
+    return _LogLine(
+        str(record.get("level", "")),
+        str(record.get("event", "")),
+        record.get("producer") is True,
+        record.get("consumer") is True,
+    )
+
+
+def _record_counts(events) -> dict[str, int]:
+    """Sum the Singer SDK's `record_count` metrics (logged per stream by the tap and the loader)."""
+    counts: Counter[str] = Counter()
+    for event in events:
+        if not event.startswith("METRIC: "):
+            continue
+        try:
+            metric = json.loads(event.removeprefix("METRIC: "))
+        except ValueError:
+            continue
+        if metric.get("metric") == "record_count":
+            counts[metric["tags"]["stream"]] += int(metric["value"])
+    return dict(sorted(counts.items()))
