@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
+from typing import Protocol
 
-import psycopg
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from psycopg import sql
 
 CENTS = Decimal(100)
 
@@ -84,30 +83,48 @@ class Table:
         ]
 
 
-def read_reports(warehouse_url: str, schema: str = "reports") -> list[Table]:
+class ReportTables(Protocol):
+    """The warehouse, as far as the files need it (orchestration.resources.Warehouse)."""
+
+    reports_schema: str
+
+    def read_table(self, schema: str, table: str) -> tuple[list[str], list[tuple]]: ...
+
+
+class StaleReportError(ValueError):
+    """The report tables are not as of the business date the files are for."""
+
+
+def read_reports(warehouse: ReportTables, business_date: date) -> list[Table]:
     tables: list[Table] = []
-    with psycopg.connect(warehouse_url) as conn:
-        for spec in REPORTS:
-            cursor = conn.execute(
-                sql.SQL("SELECT * FROM {}.{}").format(sql.Identifier(schema), sql.Identifier(spec.table))
-            )
-            columns = [d.name for d in cursor.description or []]
-            # A total order (every column), so that the files do not depend on the query plan.
-            rows = sorted(cursor.fetchall(), key=lambda r: tuple("" if v is None else str(v) for v in r))
-            tables.append(Table(spec, columns, rows))
+    for spec in REPORTS:
+        columns, rows = warehouse.read_table(warehouse.reports_schema, spec.table)
+        if "as_of_date" in columns:
+            dates = {r[columns.index("as_of_date")] for r in rows}
+            if dates - {business_date}:
+                raise StaleReportError(
+                    f"{warehouse.reports_schema}.{spec.table} is as of {sorted(map(str, dates))}, "
+                    f"not {business_date.isoformat()}: build the reports for that date first"
+                )
+        # A total order (every column), so that the files do not depend on the query plan.
+        rows = sorted(rows, key=lambda r: tuple("" if v is None else str(v) for v in r))
+        tables.append(Table(spec, columns, rows))
     return tables
 
 
-def write_report_files(warehouse_url: str, out_dir: Path, business_date: date) -> dict:
-    """Write every file for `business_date` under `out_dir/<date>/`; returns the manifest."""
-    tables = read_reports(warehouse_url)
+def write_report_files(warehouse: ReportTables, out_dir: Path, business_date: date) -> dict:
+    """Write every file for `business_date` under `out_dir/<date>/`; returns the manifest.
+
+    Files are written beside their final names and renamed, so a reader never sees half a file.
+    """
+    tables = read_reports(warehouse, business_date)
     folder = out_dir / business_date.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
     files: dict[str, bytes] = {f"{t.spec.table}.csv": _csv(t) for t in tables}
     files[f"finance-reports-{business_date.isoformat()}.xlsx"] = _xlsx(tables, business_date)
     files[f"summary-{business_date.isoformat()}.html"] = _html(tables, business_date).encode()
     for name, content in files.items():
-        (folder / name).write_bytes(content)
+        _write_atomically(folder / name, content)
     manifest = {
         "business_date": business_date.isoformat(),
         "files": [
@@ -115,8 +132,14 @@ def write_report_files(warehouse_url: str, out_dir: Path, business_date: date) -
             for name, content in sorted(files.items())
         ],
     }
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    _write_atomically(folder / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode())
     return manifest
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_bytes(content)
+    partial.replace(path)
 
 
 def _csv(table: Table) -> bytes:

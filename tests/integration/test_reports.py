@@ -204,11 +204,17 @@ def test_report_files_match_the_report_tables_and_are_reproducible(scenario, tmp
 
     from openpyxl import load_workbook
 
-    from orchestration.report_files import write_report_files
+    from orchestration.report_files import StaleReportError, write_report_files
+    from orchestration.resources import Warehouse
 
-    manifest = write_report_files(scenario["warehouse"], tmp_path / "a", date(2025, 2, 28))
-    again = write_report_files(scenario["warehouse"], tmp_path / "b", date(2025, 2, 28))
+    warehouse = Warehouse(url=scenario["warehouse"])
+    manifest = write_report_files(warehouse, tmp_path / "a", date(2025, 2, 28))
+    again = write_report_files(warehouse, tmp_path / "b", date(2025, 2, 28))
     assert manifest == again  # same partition twice: identical files (checksums in the manifest)
+    # Tables built for another date are never delivered under this one.
+    with pytest.raises(StaleReportError, match=r"as of \['2025-02-28'\], not 2025-03-31"):
+        write_report_files(warehouse, tmp_path / "c", date(2025, 3, 31))
+    assert not (tmp_path / "c" / "2025-03-31").exists()
     folder = tmp_path / "a" / "2025-02-28"
     names = {f["name"] for f in manifest["files"]}
     assert {"balance_sheet.csv", "finance-reports-2025-02-28.xlsx", "summary-2025-02-28.html"} <= names

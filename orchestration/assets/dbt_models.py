@@ -1,0 +1,32 @@
+"""Every dbt model and seed as an asset; dbt's tests become asset checks on them."""
+
+# No `from __future__ import annotations`: Dagster reads these annotations at definition time.
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from orchestration.dbt_project import DBT_PROJECT, LanaDbtTranslator, prepare_manifest
+from orchestration.partitions import business_dates
+from orchestration.resources import Warehouse
+
+prepare_manifest()  # parses only when there is no manifest yet; `dagster dev` re-parses below
+DBT_PROJECT.prepare_if_dev()
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    dagster_dbt_translator=LanaDbtTranslator(),
+    partitions_def=business_dates,
+    backfill_policy=dg.BackfillPolicy.multi_run(1),  # reports are as of one business date per run
+    # No op retries: a failed dbt test would fail again. dbt retries lost connections itself
+    # (`retries` in profiles.yml, `job_retries` on BigQuery).
+)
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse) -> Iterator[Any]:
+    """`dbt build` (models, seeds and tests) with every report as of the partition's business date."""
+    as_of = {"as_of_date": context.partition_key}
+    with warehouse.dbt_environment_applied():
+        yield from dbt.cli(["build", "--vars", json.dumps(as_of)], context=context).stream()

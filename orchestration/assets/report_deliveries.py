@@ -1,0 +1,51 @@
+"""The files finance teams receive for each business date (XLSX, CSV, HTML summary, manifest)."""
+
+# No `from __future__ import annotations`: Dagster reads these annotations at definition time.
+import warnings
+from datetime import date
+
+import dagster as dg
+
+from orchestration.assets.raw_layer import TRANSIENT
+from orchestration.partitions import business_dates
+from orchestration.report_files import REPORTS, write_report_files
+from orchestration.resources import ReportOutput, Warehouse
+
+
+def report_key(table: str) -> dg.AssetKey:
+    """A dbt report model's asset key (dagster-dbt prefixes models with their schema)."""
+    return dg.AssetKey(["reports", table])
+
+
+REPORT_KEYS = [report_key(spec.table) for spec in REPORTS]
+
+
+# One business date per run, like the dbt models (a multi-date run would have no single as-of date).
+# `backfill_policy` on @asset is marked beta; it has been stable for the multi_run(1) case.
+warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning)
+
+
+@dg.asset(
+    deps=REPORT_KEYS,
+    partitions_def=business_dates,
+    group_name="deliveries",
+    kinds={"xlsx", "csv", "html"},
+    retry_policy=TRANSIENT,
+    backfill_policy=dg.BackfillPolicy.multi_run(1),
+)
+def finance_report_files(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, report_output: ReportOutput
+) -> dg.MaterializeResult:
+    """Per business date: an XLSX workbook (one sheet per report), a CSV per report, an HTML summary
+    with charts and a manifest with checksums, under `<reports folder>/<date>/`."""
+    business_date = date.fromisoformat(context.partition_key)
+    manifest = write_report_files(warehouse, report_output.path, business_date)
+    folder = report_output.path / business_date.isoformat()
+    context.log.info(f"report files for {business_date.isoformat()} written to {folder}")
+    return dg.MaterializeResult(
+        metadata={
+            "folder": dg.MetadataValue.path(str(folder)),
+            "files": len(manifest["files"]),
+            "manifest": dg.MetadataValue.json(manifest),
+        }
+    )

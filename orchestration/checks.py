@@ -1,0 +1,70 @@
+"""Great Expectations suites as blocking Dagster asset checks.
+
+A failed check on the raw layer stops the dbt build and everything after it; a failed check on a
+report stops the report files. The check's description names each failed expectation.
+"""
+
+# No `from __future__ import annotations`: Dagster reads these annotations at definition time.
+from collections.abc import Iterator
+from datetime import date
+
+import dagster as dg
+
+from orchestration import quality
+from orchestration.assets.raw_layer import RAW_KEYS
+from orchestration.assets.report_deliveries import report_key
+from orchestration.report_files import REPORTS
+from orchestration.resources import Warehouse
+
+GX_CHECK = "great_expectations"
+
+
+def _results(outcomes, key_for) -> Iterator[dg.AssetCheckResult]:
+    for outcome in outcomes:
+        yield dg.AssetCheckResult(
+            asset_key=key_for(outcome.table),
+            check_name=GX_CHECK,
+            passed=outcome.passed,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=(
+                f"{outcome.suite}: {len(outcome.failures)} of {outcome.evaluated} expectations failed: "
+                + "; ".join(outcome.failures)
+                if outcome.failures
+                else f"{outcome.suite}: all {outcome.evaluated} expectations met"
+            ),
+            metadata={"expectations": outcome.evaluated, "failed": len(outcome.failures)},
+        )
+
+
+@dg.multi_asset_check(
+    specs=[
+        dg.AssetCheckSpec(
+            GX_CHECK, asset=RAW_KEYS[name], blocking=True, description="GX suite on the raw table"
+        )
+        for name in quality.RAW_SUITE_TABLES
+    ],
+)
+def raw_layer_expectations(warehouse: Warehouse) -> Iterator[dg.AssetCheckResult]:
+    suites = quality.raw_suites(warehouse.raw_schema, warehouse.kind)
+    outcomes = quality.validate(warehouse.sqlalchemy_url(warehouse.raw_schema), suites, warehouse.kind)
+    yield from _results(outcomes, lambda table: RAW_KEYS[table])
+
+
+@dg.multi_asset_check(
+    specs=[
+        dg.AssetCheckSpec(
+            GX_CHECK, asset=report_key(spec.table), blocking=True, description="GX suite on the report"
+        )
+        for spec in REPORTS
+    ],
+)
+def report_expectations(
+    context: dg.AssetCheckExecutionContext, warehouse: Warehouse
+) -> Iterator[dg.AssetCheckResult]:
+    partition = context.run.tags.get("dagster/partition")
+    if partition is None:
+        raise dg.Failure("the report checks need a business date: run them for a partition")
+    business_date = date.fromisoformat(partition)
+    suites = quality.report_suites(warehouse.reports_schema, business_date)
+    outcomes = quality.validate(warehouse.sqlalchemy_url(warehouse.reports_schema), suites, warehouse.kind)
+    yield from _results(outcomes, report_key)

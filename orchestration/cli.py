@@ -1,0 +1,103 @@
+"""`lana-flow`: run the whole flow through Dagster, or prepare the shell for `dagster dev`.
+
+    lana-flow run [--date YYYY-MM-DD]   EL, checks, dbt build, reports for one business date
+                                        (default: the latest business date in the core)
+    eval "$(lana-flow env)"             DAGSTER_HOME and the instance's storage, for `dagster ...`
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+from datetime import date
+
+from core_app.config import resolve_databases
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lana-flow", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="materialise every asset for one business date")
+    run.add_argument("--date", type=date.fromisoformat, help="business date (YYYY-MM-DD)")
+    commands.add_parser("env", help="print the variables `dagster dev` needs (for eval)")
+    args = parser.parse_args(argv)
+
+    databases = resolve_databases()
+    environment = {**databases.environment(), **_prepare(databases.core_url)}
+    if args.command == "env":
+        for name, value in environment.items():
+            print(f"export {name}={shlex.quote(value)}")
+        return 0
+    os.environ.update(environment)
+    return _run(databases.core_url, args.date)
+
+
+def _prepare(core_url: str) -> dict[str, str]:
+    from orchestration.dbt_project import prepare_manifest
+    from orchestration.instance import prepare_instance
+
+    prepare_manifest(force=True)  # the models as they are now, not as last parsed
+    return prepare_instance(core_url)
+
+
+def _run(core_url: str, business_date: date | None) -> int:
+    import dagster as dg
+
+    from orchestration.definitions import defs
+    from orchestration.resources import CoreDatabase, ReportOutput
+
+    if business_date is None:
+        latest = CoreDatabase(url=core_url).latest_business_date()
+        if latest is None:
+            print("the core holds no ledger transactions yet: nothing to report", file=sys.stderr)
+            return 2
+        business_date = date.fromisoformat(latest)
+    partition = business_date.isoformat()
+    print(f"==> Dagster job daily_reports, business date {partition}")
+    with dg.DagsterInstance.get() as instance:
+        result = defs.resolve_job_def("daily_reports").execute_in_process(
+            partition_key=partition,
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        )
+        _print_outcome(result)
+        print(f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'}")
+        if not result.success:
+            return 1
+    output = defs.resources["report_output"]
+    assert isinstance(output, ReportOutput)
+    folder = output.path / partition
+    print(f"Reports for {partition} are in {folder}")
+    for entry in sorted(folder.iterdir()):
+        print(f"  {entry.name}")
+    return 0
+
+
+def check_evaluations(result) -> list:
+    """The asset-check evaluations of a run (AssetCheckEvaluation: asset_key, passed, description)."""
+    import dagster as dg
+
+    return [
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ]
+
+
+def _print_outcome(result) -> None:
+    checks = check_evaluations(result)
+    passed = sum(1 for c in checks if c.passed)
+    print(f"asset checks: {passed} of {len(checks)} passed")
+    for check in checks:
+        if not check.passed:
+            print(f"  FAILED {check.asset_key.to_user_string()} {check.check_name}: {check.description or ''}")
+    for event in result.all_events:
+        if event.is_step_failure:
+            print(f"  step {event.step_key} failed: {event.step_failure_data.error.message.strip()[:2000]}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

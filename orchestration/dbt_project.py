@@ -1,0 +1,59 @@
+"""The dbt project as Dagster sees it: where it is, its manifest, how its nodes become assets."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
+
+PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+
+DBT_PROJECT = DbtProject(
+    project_dir=PROJECT_DIR,
+    profiles_dir=PROJECT_DIR,
+    target=os.environ.get("DBT_TARGET", "postgres"),
+)
+
+
+def prepare_manifest(force: bool = False) -> Path:
+    """Parse the project (no warehouse needed) so that its manifest describes the current models.
+
+    `dagster dev` re-parses on start (prepare_if_dev); other entry points call this first.
+    """
+    manifest = DBT_PROJECT.manifest_path
+    if force or not manifest.exists():
+        env = {
+            **os.environ,
+            "DBT_PROFILES_DIR": str(PROJECT_DIR),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+        dbt = Path(sys.executable).parent / "dbt"
+        result = subprocess.run(
+            [str(dbt), "parse", "--quiet"],
+            cwd=PROJECT_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"dbt parse failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
+    return manifest
+
+
+class LanaDbtTranslator(DagsterDbtTranslator):
+    """Models grouped by layer (staging, intermediate, marts, reports); sources keep `raw/<table>`."""
+
+    def __init__(self) -> None:
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "reference"
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else super().get_group_name(dbt_resource_props)

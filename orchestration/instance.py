@@ -1,0 +1,52 @@
+"""The Dagster instance: its home folder and its PostgreSQL storage, created on first use."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+from core_app.adapters.embedded_server import default_home
+from core_app.config import with_database
+
+STORAGE_URL_ENV = "LANA_DAGSTER_STORAGE_URL"
+STORAGE_DATABASE = "lana_dagster"
+TEMPLATE = Path(__file__).with_name("dagster.yaml")
+
+
+def dagster_home() -> Path:
+    """DAGSTER_HOME, else `.lana/dagster` beside the embedded server's data."""
+    configured = os.environ.get("DAGSTER_HOME")
+    return Path(configured) if configured else default_home() / "dagster"
+
+
+def storage_url(core_url: str) -> str:
+    """LANA_DAGSTER_STORAGE_URL, else a `lana_dagster` database on the core's server."""
+    configured = os.environ.get(STORAGE_URL_ENV)
+    if configured:
+        return configured
+    params = conninfo_to_dict(with_database(core_url, STORAGE_DATABASE))
+    # dagster-postgres takes a URL (SQLAlchemy, psycopg2 driver), not a key=value string.
+    auth = quote(params.get("user", "postgres"), safe="") + (
+        f":{quote(params['password'], safe='')}" if params.get("password") else ""
+    )
+    return f"postgresql://{auth}@{params.get('host', '127.0.0.1')}:{params.get('port', 5432)}/{STORAGE_DATABASE}"
+
+
+def prepare_instance(core_url: str) -> dict[str, str]:
+    """Create the storage database and the home folder if needed; the variables Dagster needs."""
+    url = storage_url(core_url)
+    database = conninfo_to_dict(url).get("dbname") or STORAGE_DATABASE
+    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+    home = dagster_home()
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(TEMPLATE, home / "dagster.yaml")
+    return {"DAGSTER_HOME": str(home), STORAGE_URL_ENV: url}

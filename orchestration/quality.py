@@ -1,0 +1,335 @@
+"""Great Expectations suites for the raw layer and the reports, and running them on the warehouse.
+
+The raw suites follow the core's own definitions: each events table may only hold the event types
+the core registers for its aggregate, and every amount field the core's events carry must be
+non-negative (movement amounts strictly positive). The ledger must balance per transaction and
+currency. The report suites check keys, enums, signs, expected row counts, that the trial balance
+balances and that every report is as of the business date being delivered.
+
+Importing Great Expectations takes seconds, so it is imported when a suite is built, not when the
+Dagster definitions load.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from types import ModuleType
+
+from tap_lana_events.tables import AGGREGATES
+
+from core_app.domain import catalog  # noqa: F401  (registers every event class)
+from core_app.domain.events import registered_events
+
+RAW_SUITE_TABLES = (
+    *(f"{a}_events" for a in AGGREGATES),
+    "ledger_entries",
+    "ledger_transactions",
+    "ledger_accounts",
+    "outbox_events",
+)
+
+MONEY_FIELDS = (
+    "amount",
+    "interest_amount",
+    "principal_amount",
+    "principal",
+    "price_cents",
+    "collateral_sats",
+)
+# Movements whose amount the core requires to be positive when they are initialized.
+POSITIVE_MOVEMENTS = ("deposit", "withdrawal", "disbursal", "payment", "obligation")
+
+
+@dataclass(frozen=True)
+class Suite:
+    schema: str
+    table: str
+    expectations: list = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    suite: str
+    table: str
+    evaluated: int
+    failures: list[str]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def _gx() -> tuple[ModuleType, ModuleType]:
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # offline by design: no usage statistics
+    import great_expectations
+    import great_expectations.expectations
+
+    return great_expectations, great_expectations.expectations
+
+
+def _json_bigint(dialect: str, column: str, key: str) -> str:
+    if dialect == "bigquery":
+        return f"cast(json_value({column}, '$.{key}') as int64)"
+    return f"cast({column} ->> '{key}' as bigint)"
+
+
+def _rows(description: str, query: str):
+    _, gxe = _gx()
+    return gxe.UnexpectedRowsExpectation(unexpected_rows_query=query, description=description)
+
+
+def raw_suites(schema: str, dialect: str = "postgres") -> list[Suite]:
+    _, gxe = _gx()
+    events = registered_events()
+    suites: list[Suite] = []
+    for aggregate in AGGREGATES:
+        table = f"{aggregate}_events"
+        known = sorted(t for (a, t) in events if a == aggregate)
+        checks: list = [
+            gxe.ExpectColumnValuesToNotBeNull(column="id"),
+            gxe.ExpectColumnValuesToNotBeNull(column="recorded_at"),
+            gxe.ExpectCompoundColumnsToBeUnique(column_list=["id", "sequence"]),
+            gxe.ExpectColumnValuesToBeBetween(column="sequence", min_value=1),
+            gxe.ExpectColumnValuesToBeInSet(column="event_type", value_set=known),
+        ]
+        for (agg, event_type), cls in sorted(events.items()):
+            if agg != aggregate:
+                continue
+            for name in (f for f in MONEY_FIELDS if f in cls.model_fields):
+                value = _json_bigint(dialect, "event", name)
+                positive = (
+                    name == "amount" and event_type == "initialized" and aggregate in POSITIVE_MOVEMENTS
+                )
+                wanted = "positive" if positive else "non-negative"
+                checks.append(
+                    _rows(
+                        f"{aggregate} '{event_type}' events with a {'non-positive' if positive else 'negative'}"
+                        f" {name} (the core's events carry {wanted} {name}s)",
+                        f"SELECT * FROM {{batch}} WHERE event_type = '{event_type}' "
+                        f"AND {value} {'<=' if positive else '<'} 0",
+                    )
+                )
+        suites.append(Suite(schema, table, checks))
+
+    suites.append(
+        Suite(
+            schema,
+            "ledger_entries",
+            [
+                gxe.ExpectCompoundColumnsToBeUnique(column_list=["transaction_id", "entry_index"]),
+                gxe.ExpectColumnValuesToBeInSet(column="side", value_set=["debit", "credit"]),
+                gxe.ExpectColumnValuesToBeInSet(column="currency", value_set=["USD", "BTC"]),
+                gxe.ExpectColumnValuesToBeBetween(column="amount", min_value=1),
+                _rows(
+                    "ledger transactions whose debits and credits differ (every transaction must balance "
+                    "per currency)",
+                    "SELECT transaction_id, currency FROM {batch} GROUP BY transaction_id, currency "
+                    "HAVING sum(CASE WHEN side = 'debit' THEN amount ELSE -amount END) <> 0",
+                ),
+            ],
+        )
+    )
+    suites.append(
+        Suite(
+            schema,
+            "ledger_transactions",
+            [
+                gxe.ExpectColumnValuesToBeUnique(column="id"),
+                gxe.ExpectColumnValuesToNotBeNull(column="effective_date"),
+            ],
+        )
+    )
+    suites.append(
+        Suite(
+            schema,
+            "ledger_accounts",
+            [
+                gxe.ExpectColumnValuesToBeUnique(column="id"),
+                gxe.ExpectColumnValuesToBeInSet(column="normal_side", value_set=["debit", "credit"]),
+                gxe.ExpectColumnValuesToBeInSet(column="currency", value_set=["USD", "BTC"]),
+                # The chart of accounts is created with the core's schema: never empty.
+                gxe.ExpectTableRowCountToBeBetween(min_value=1),
+            ],
+        )
+    )
+    suites.append(
+        Suite(
+            schema,
+            "outbox_events",
+            [gxe.ExpectCompoundColumnsToBeUnique(column_list=["aggregate_type", "aggregate_id", "sequence"])],
+        )
+    )
+    return suites
+
+
+def _as_of(business_date: date, column: str = "as_of_date"):
+    return _rows(
+        f"rows not as of the business date being delivered ({business_date.isoformat()})",
+        f"SELECT * FROM {{batch}} WHERE {column} <> CAST('{business_date.isoformat()}' AS DATE)",
+    )
+
+
+def _non_negative(*columns: str) -> list:
+    _, gxe = _gx()
+    return [gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0) for c in columns]
+
+
+def report_suites(schema: str, business_date: date) -> list[Suite]:
+    _, gxe = _gx()
+    buckets = ["current", "1-30", "31-60", "61-90", "90+"]
+    return [
+        Suite(
+            schema,
+            "balance_sheet",
+            [
+                _as_of(business_date),
+                gxe.ExpectColumnValuesToBeUnique(column="line_code"),
+                gxe.ExpectColumnValuesToNotBeNull(column="amount_cents"),
+                gxe.ExpectColumnValuesToBeInSet(
+                    column="section", value_set=["Assets", "Liabilities", "Equity"]
+                ),
+                gxe.ExpectTableRowCountToBeBetween(min_value=3, max_value=100),
+                _rows(
+                    "a balance sheet whose assets differ from liabilities plus equity",
+                    "SELECT 1 AS unbalanced FROM {batch} HAVING sum(CASE WHEN section = 'Assets' "
+                    "THEN amount_cents ELSE -amount_cents END) <> 0",
+                ),
+            ],
+        ),
+        Suite(
+            schema,
+            "trial_balance",
+            [
+                _as_of(business_date),
+                gxe.ExpectCompoundColumnsToBeUnique(column_list=["account_code", "currency"]),
+                gxe.ExpectColumnValuesToBeInSet(column="normal_side", value_set=["debit", "credit"]),
+                *_non_negative("debit_total", "credit_total", "debit_balance", "credit_balance"),
+                _rows(
+                    "a trial balance whose debit and credit totals differ (per currency)",
+                    "SELECT currency FROM {batch} GROUP BY currency "
+                    "HAVING sum(debit_total) <> sum(credit_total)",
+                ),
+            ],
+        ),
+        Suite(
+            schema,
+            "income_statement",
+            [
+                _as_of(business_date, "period_end"),
+                gxe.ExpectColumnValuesToBeUnique(column="line_code"),
+                gxe.ExpectColumnValuesToNotBeNull(column="amount_cents"),
+            ],
+        ),
+        Suite(
+            schema,
+            "loan_portfolio",
+            [
+                _as_of(business_date),
+                gxe.ExpectColumnValuesToBeUnique(column="facility_id"),
+                gxe.ExpectColumnValuesToNotBeNull(column="facility_id"),
+                gxe.ExpectColumnValuesToBeInSet(
+                    column="status",
+                    value_set=["proposed", "approved", "active", "matured", "closed"],
+                ),
+                *_non_negative(
+                    "facility_limit",
+                    "disbursed",
+                    "principal_outstanding",
+                    "accrued_interest",
+                    "collateral_sats",
+                ),
+            ],
+        ),
+        Suite(
+            schema,
+            "delinquency_aging",
+            [
+                _as_of(business_date),
+                gxe.ExpectColumnValuesToBeInSet(column="aging_bucket", value_set=buckets),
+                gxe.ExpectTableRowCountToEqual(value=len(buckets)),
+                *_non_negative("obligations", "outstanding_cents"),
+            ],
+        ),
+        Suite(
+            schema,
+            "loan_loss_provisions",
+            [
+                _as_of(business_date),
+                gxe.ExpectColumnValuesToBeInSet(column="aging_bucket", value_set=buckets),
+                gxe.ExpectTableRowCountToEqual(value=len(buckets)),
+                *_non_negative("outstanding_cents", "required_provision_cents"),
+                gxe.ExpectColumnValuesToBeBetween(column="provision_rate_bps", min_value=0, max_value=10_000),
+            ],
+        ),
+        Suite(
+            schema,
+            "collateral_monitoring",
+            [
+                _as_of(business_date),
+                gxe.ExpectColumnValuesToBeUnique(column="facility_id"),
+                gxe.ExpectColumnValuesToBeInSet(
+                    column="collateral_status", value_set=["ok", "margin_call", "liquidation", "no_exposure"]
+                ),
+                *_non_negative("collateral_sats", "price_cents", "collateral_value_cents", "exposure_cents"),
+            ],
+        ),
+        Suite(
+            schema,
+            "aml_alerts",
+            [
+                _as_of(business_date),
+                gxe.ExpectColumnValuesToNotBeNull(column="alert_type"),
+                gxe.ExpectColumnValuesToNotBeNull(column="movement_id"),
+                *_non_negative("amount_cents"),
+            ],
+        ),
+    ]
+
+
+def validate(connection_string: str, suites: Iterable[Suite], dialect: str = "postgres") -> list[Outcome]:
+    """Run each suite on its table; one outcome per suite, failures described in words."""
+    gx, _ = _gx()
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False}  # type: ignore[assignment]
+    sources: dict[str, object] = {}
+    outcomes: list[Outcome] = []
+    for suite in suites:
+        source = sources.get(suite.schema)
+        if source is None:
+            if dialect == "postgres":
+                source = context.data_sources.add_postgres(suite.schema, connection_string=connection_string)
+            else:
+                source = context.data_sources.add_sql(suite.schema, connection_string=connection_string)
+            sources[suite.schema] = source
+        asset = source.add_table_asset(suite.name, table_name=suite.table, schema_name=suite.schema)  # type: ignore[attr-defined]
+        batch = asset.add_batch_definition_whole_table("whole table")
+        gx_suite = context.suites.add(gx.ExpectationSuite(suite.name, expectations=list(suite.expectations)))
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
+        )
+        result = definition.run()
+        failures = [_describe(r) for r in result.results if not r.success]
+        outcomes.append(Outcome(suite.name, suite.table, len(result.results), failures))
+    return outcomes
+
+
+def _describe(result) -> str:
+    config = result.expectation_config
+    details = result.result or {}
+    if result.exception_info and result.exception_info.get("raised_exception"):
+        return f"{config.type}: could not run ({result.exception_info.get('exception_message')})"
+    if config.type == "unexpected_rows_expectation":
+        rows = details.get("observed_value")
+        return f"{rows} row(s): {config.description}"
+    subject = config.kwargs.get("column") or config.kwargs.get("column_list") or "table"
+    if "unexpected_count" in details:
+        sample = details.get("partial_unexpected_list") or []
+        return f"{config.type} on {subject}: {details['unexpected_count']} unexpected value(s), e.g. {sample[:5]}"
+    return f"{config.type} on {subject}: observed {details.get('observed_value')}"

@@ -1,0 +1,147 @@
+"""The things the assets talk to: the core's database, the warehouse and the report folder.
+
+Each is configured from the environment (`lana-core db env` sets the variables for the embedded
+server) and can be given explicitly, as the tests do.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import psycopg
+from psycopg import sql
+
+from core_app.config import DATABASE_URL_ENV, WAREHOUSE_URL_ENV, sqlalchemy_url, warehouse_environment
+
+WAREHOUSE_KIND_ENV = "LANA_WAREHOUSE_KIND"  # postgres (default) or bigquery
+REPORTS_DIR_ENV = "LANA_REPORTS_DIR"
+REPO = Path(__file__).resolve().parents[1]
+
+
+class CoreDatabase(dg.ConfigurableResource):
+    """The banking core's PostgreSQL database (read only from here)."""
+
+    url: str
+
+    def outbox_count(self) -> int:
+        """Rows in the append-only outbox: it grows by exactly the events committed since."""
+        with psycopg.connect(self.url) as conn:
+            row = conn.execute("SELECT count(*) FROM outbox_events").fetchone()
+        return int(row[0]) if row else 0
+
+    def latest_business_date(self) -> str | None:
+        """The UTC business date of the newest ledger transaction (None for an empty core)."""
+        with psycopg.connect(self.url) as conn:
+            row = conn.execute("SELECT max(effective_date) FROM ledger_transactions").fetchone()
+        return row[0].isoformat() if row and row[0] else None
+
+
+class Warehouse(dg.ConfigurableResource):
+    """Where the raw layer and the dbt models live: PostgreSQL (local) or BigQuery (production)."""
+
+    kind: str = "postgres"
+    url: str = ""  # PostgreSQL: a libpq URL; unused for BigQuery
+    bigquery_project: str = ""
+    raw_schema: str = "raw"  # on BigQuery, the raw dataset
+    reports_schema: str = "reports"  # dbt's `reports` schema (a dataset of that name on BigQuery)
+
+    def check(self) -> None:
+        if self.kind not in ("postgres", "bigquery"):
+            raise ValueError(f"warehouse kind {self.kind!r} is neither 'postgres' nor 'bigquery'")
+        if self.kind == "postgres" and not self.url:
+            raise ValueError(f"the PostgreSQL warehouse has no URL: set {WAREHOUSE_URL_ENV}")
+        if self.kind == "bigquery" and not self.bigquery_project:
+            raise ValueError("the BigQuery warehouse has no project: set LANA_BQ_PROJECT")
+
+    @property
+    def dbt_target(self) -> str:
+        return self.kind
+
+    def dbt_environment(self) -> dict[str, str]:
+        """What dbt's profile (dbt_project/profiles.yml) reads."""
+        self.check()
+        if self.kind == "postgres":
+            return {
+                **warehouse_environment(self.url),
+                "DBT_TARGET": "postgres",
+                "LANA_RAW_SCHEMA": self.raw_schema,
+            }
+        return {
+            "DBT_TARGET": "bigquery",
+            "LANA_BQ_PROJECT": self.bigquery_project,
+            "LANA_RAW_SCHEMA": self.raw_schema,
+        }
+
+    @contextmanager
+    def dbt_environment_applied(self) -> Iterator[None]:
+        """dagster-dbt hands dbt this process's environment: set the warehouse's for one call."""
+        wanted = self.dbt_environment()
+        saved = {name: os.environ.get(name) for name in wanted}
+        os.environ.update(wanted)
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+    def sqlalchemy_url(self, schema: str) -> str:
+        """For Great Expectations (SQLAlchemy): the warehouse, with `schema` as BigQuery's dataset."""
+        self.check()
+        if self.kind == "postgres":
+            return sqlalchemy_url(self.url)
+        return f"bigquery://{self.bigquery_project}/{schema}"
+
+    def read_table(self, schema: str, table: str) -> tuple[list[str], list[tuple]]:
+        """Column names and every row of one table."""
+        self.check()
+        if self.kind == "postgres":
+            with psycopg.connect(self.url) as conn:
+                cursor = conn.execute(
+                    sql.SQL("SELECT * FROM {}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+                )
+                return [d.name for d in cursor.description or []], cursor.fetchall()
+        from google.cloud import bigquery
+
+        client = bigquery.Client(project=self.bigquery_project)
+        result = client.query(f"SELECT * FROM `{self.bigquery_project}.{schema}.{table}`").result()
+        return [f.name for f in result.schema], [tuple(row.values()) for row in result]
+
+
+class ReportOutput(dg.ConfigurableResource):
+    """The folder finance teams' files are written to, one subfolder per business date."""
+
+    directory: str
+
+    @property
+    def path(self) -> Path:
+        return Path(self.directory).resolve()
+
+
+def resources_from_environment() -> dict[str, object]:
+    """Resources as `lana-core db env` (or production settings) describe them."""
+    from dagster_dbt import DbtCliResource
+
+    from orchestration.dbt_project import DBT_PROJECT
+
+    kind = os.environ.get(WAREHOUSE_KIND_ENV, "postgres")
+    if kind == "bigquery":
+        warehouse = Warehouse(
+            kind="bigquery",
+            bigquery_project=os.environ.get("LANA_BQ_PROJECT", ""),
+            raw_schema=os.environ.get("LANA_BQ_RAW_DATASET", "lana_raw"),
+        )
+    else:
+        warehouse = Warehouse(kind="postgres", url=dg.EnvVar(WAREHOUSE_URL_ENV))
+    return {
+        "core": CoreDatabase(url=dg.EnvVar(DATABASE_URL_ENV)),
+        "warehouse": warehouse,
+        "report_output": ReportOutput(directory=os.environ.get(REPORTS_DIR_ENV, str(REPO / "reports"))),
+        "dbt": DbtCliResource(project_dir=DBT_PROJECT),
+    }
