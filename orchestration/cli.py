@@ -1,8 +1,8 @@
 """`lana-flow`: run the whole flow through Dagster, or prepare the shell for `dagster dev`.
 
-    lana-flow run [--date YYYY-MM-DD]   EL, checks, dbt build, reports for one business date
-                                        (default: the latest business date in the core)
-    eval "$(lana-flow env)"             DAGSTER_HOME and the instance's storage, for `dagster ...`
+lana-flow run [--date YYYY-MM-DD]   EL, checks, dbt build, reports for one business date
+                                    (default: the latest business date in the core)
+eval "$(lana-flow env)"             DAGSTER_HOME and the instance's storage, for `dagster ...`
 """
 
 from __future__ import annotations
@@ -93,7 +93,8 @@ def _print_outcome(result) -> None:
     print(f"asset checks: {passed} of {len(checks)} passed")
     for check in checks:
         if not check.passed:
-            print(f"  FAILED {check.asset_key.to_user_string()} {check.check_name}: {check.description or ''}")
+            subject = f"{check.asset_key.to_user_string()} {check.check_name}"
+            print(f"  FAILED {subject}: {check.description or ''}")
     for event in result.all_events:
         if event.is_step_failure:
             print(f"  step {event.step_key} failed: {event.step_failure_data.error.message.strip()[:2000]}")

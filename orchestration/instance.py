@@ -35,7 +35,8 @@ def storage_url(core_url: str) -> str:
     auth = quote(params.get("user", "postgres"), safe="") + (
         f":{quote(params['password'], safe='')}" if params.get("password") else ""
     )
-    return f"postgresql://{auth}@{params.get('host', '127.0.0.1')}:{params.get('port', 5432)}/{STORAGE_DATABASE}"
+    host, port = params.get("host", "127.0.0.1"), params.get("port", 5432)
+    return f"postgresql://{auth}@{host}:{port}/{STORAGE_DATABASE}"
 
 
 def prepare_instance(core_url: str) -> dict[str, str]:

@@ -5,20 +5,18 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.assets.raw_layer import extract_load
-from orchestration.partitions import business_dates
 
 # Extract/load, raw checks, dbt build (models, seeds, tests), report checks, report files.
 daily_reports = dg.define_asset_job(
     "daily_reports",
-    selection=dg.AssetSelection.all(),
-    partitions_def=business_dates,
+    selection=dg.AssetSelection.all(),  # partitioned by business date, like its dbt and report assets
     description="Everything for one business date: EL, GX raw checks, dbt build and tests, GX report "
     "checks, then the report files. A failed blocking check stops what depends on it.",
 )
 
 # Keeps the raw layer current between daily runs (started by the outbox sensor).
-extract_load_job = dg.define_asset_job(
-    "extract_load",
+refresh_raw_layer = dg.define_asset_job(
+    "refresh_raw_layer",
     selection=dg.AssetSelection.assets(extract_load),
     description="Incremental extract/load into the raw layer, then the GX raw-layer checks.",
 )

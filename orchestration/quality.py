@@ -107,11 +107,11 @@ def raw_suites(schema: str, dialect: str = "postgres") -> list[Suite]:
                 positive = (
                     name == "amount" and event_type == "initialized" and aggregate in POSITIVE_MOVEMENTS
                 )
-                wanted = "positive" if positive else "non-negative"
+                wanted, wrong = ("positive", "non-positive") if positive else ("non-negative", "negative")
                 checks.append(
                     _rows(
-                        f"{aggregate} '{event_type}' events with a {'non-positive' if positive else 'negative'}"
-                        f" {name} (the core's events carry {wanted} {name}s)",
+                        f"{aggregate} '{event_type}' events with a {wrong} {name}"
+                        f" (the core's events carry {wanted} {name}s)",
                         f"SELECT * FROM {{batch}} WHERE event_type = '{event_type}' "
                         f"AND {value} {'<=' if positive else '<'} 0",
                     )
@@ -331,5 +331,6 @@ def _describe(result) -> str:
     subject = config.kwargs.get("column") or config.kwargs.get("column_list") or "table"
     if "unexpected_count" in details:
         sample = details.get("partial_unexpected_list") or []
-        return f"{config.type} on {subject}: {details['unexpected_count']} unexpected value(s), e.g. {sample[:5]}"
+        count = details["unexpected_count"]
+        return f"{config.type} on {subject}: {count} unexpected value(s), e.g. {sample[:5]}"
     return f"{config.type} on {subject}: observed {details.get('observed_value')}"

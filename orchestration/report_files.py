@@ -183,20 +183,28 @@ def _xlsx(tables: list[Table], business_date: date) -> bytes:
         sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     workbook.save(buffer)
-    return _normalise_zip(buffer.getvalue())
+    return _normalise_zip(buffer.getvalue(), moment)
 
 
-def _normalise_zip(content: bytes) -> bytes:
-    """Rewrite the XLSX container with fixed entry dates (zip entries carry the wall clock)."""
+def _normalise_zip(content: bytes, moment: datetime) -> bytes:
+    """Rewrite the XLSX container without the wall clock: fixed zip entry dates, and the document's
+    modification date (which openpyxl sets to now on save) set to the business date."""
+    import re
     import zipfile
 
+    stamp = moment.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     source = zipfile.ZipFile(io.BytesIO(content))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + stamp + rb"\2", data
+                )
             fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             fixed.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(fixed, source.read(info.filename))
+            target.writestr(fixed, data)
     return out.getvalue()
 
 

@@ -114,6 +114,13 @@ class Warehouse(dg.ConfigurableResource):
         return [f.name for f in result.schema], [tuple(row.values()) for row in result]
 
 
+class MeltanoState(dg.ConfigurableResource):
+    """Which Meltano state (bookmarks) the extract/load uses. Empty: the same as `scripts/el.sh`,
+    so the two never extract the same rows twice; tests give each run a state of its own."""
+
+    suffix: str = ""
+
+
 class ReportOutput(dg.ConfigurableResource):
     """The folder finance teams' files are written to, one subfolder per business date."""
 
@@ -142,6 +149,7 @@ def resources_from_environment() -> dict[str, object]:
     return {
         "core": CoreDatabase(url=dg.EnvVar(DATABASE_URL_ENV)),
         "warehouse": warehouse,
+        "meltano_state": MeltanoState(),
         "report_output": ReportOutput(directory=os.environ.get(REPORTS_DIR_ENV, str(REPO / "reports"))),
         "dbt": DbtCliResource(project_dir=DBT_PROJECT),
     }

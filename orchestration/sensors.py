@@ -3,12 +3,12 @@
 # No `from __future__ import annotations`: Dagster reads these annotations at definition time.
 import dagster as dg
 
-from orchestration.jobs import extract_load_job
+from orchestration.jobs import refresh_raw_layer
 from orchestration.resources import CoreDatabase
 
 
 @dg.sensor(
-    job=extract_load_job,
+    job=refresh_raw_layer,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Runs the extract/load when the core's outbox has grown since the last run it started.",

@@ -40,9 +40,7 @@ def template_name(admin_url: str) -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def new_database(admin_url: str, template_name: str) -> Iterator[callable]:
-    """A factory of fresh migrated databases, dropped after the test."""
+def _database_factory(admin_url: str, template_name: str) -> Iterator[callable]:
     created: list[str] = []
 
     def create(migrated: bool = True) -> str:
@@ -57,6 +55,18 @@ def new_database(admin_url: str, template_name: str) -> Iterator[callable]:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         for name in created:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def new_database(admin_url: str, template_name: str) -> Iterator[callable]:
+    """A factory of fresh migrated databases, dropped after the test."""
+    yield from _database_factory(admin_url, template_name)
+
+
+@pytest.fixture(scope="module")
+def module_database(admin_url: str, template_name: str) -> Iterator[callable]:
+    """The same, for fixtures shared by the tests of one module."""
+    yield from _database_factory(admin_url, template_name)
 
 
 @pytest.fixture

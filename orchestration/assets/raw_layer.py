@@ -7,7 +7,7 @@ import dagster as dg
 from tap_lana_events.tables import TABLES
 
 from orchestration.extract_load import ExtractLoad
-from orchestration.resources import CoreDatabase, Warehouse
+from orchestration.resources import CoreDatabase, MeltanoState, Warehouse
 
 RAW_GROUP = "raw"
 RAW_KEYS = {table.name: dg.AssetKey(["raw", table.name]) for table in TABLES}  # = dbt's source keys
@@ -31,7 +31,7 @@ TRANSIENT = dg.RetryPolicy(max_retries=3, delay=15, backoff=dg.Backoff.EXPONENTI
     description="Incremental, gap-safe extract/load of the core's events, outbox and ledger (meltano run).",
 )
 def extract_load(
-    context: dg.AssetExecutionContext, core: CoreDatabase, warehouse: Warehouse
+    context: dg.AssetExecutionContext, core: CoreDatabase, warehouse: Warehouse, meltano_state: MeltanoState
 ) -> Iterator[dg.MaterializeResult]:
     warehouse.check()
     result = ExtractLoad(
@@ -39,6 +39,7 @@ def extract_load(
         warehouse.url or None,
         warehouse_kind=warehouse.kind,
         raw_schema=warehouse.raw_schema,
+        state_suffix=meltano_state.suffix or None,
     ).run()
     context.log.info(f"extract/load: {result.total:,} records in {len(result.records_per_stream)} streams")
     for name, key in RAW_KEYS.items():

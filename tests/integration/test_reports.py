@@ -200,6 +200,7 @@ def test_collateral_and_deposits(scenario) -> None:
 
 def test_report_files_match_the_report_tables_and_are_reproducible(scenario, tmp_path) -> None:
     import csv
+    import zipfile
     from decimal import Decimal
 
     from openpyxl import load_workbook
@@ -231,6 +232,11 @@ def test_report_files_match_the_report_tables_and_are_reproducible(scenario, tmp
         0
     ]
     assert outstanding * 100 == total
+
+    # No wall clock inside the workbook either (openpyxl stamps `modified` with now on save).
+    with zipfile.ZipFile(folder / "finance-reports-2025-02-28.xlsx") as package:
+        properties = package.read("docProps/core.xml").decode()
+    assert properties.count("2025-02-28T00:00:00Z") == 2, properties  # created and modified
 
     workbook = load_workbook(folder / "finance-reports-2025-02-28.xlsx")
     sheet = workbook["Balance sheet"]

@@ -1,0 +1,215 @@
+"""The Dagster code location, run in-process on the embedded PostgreSQL server: the whole graph
+(EL, GX checks, dbt build and tests, report files), a corrupted raw layer, the outbox sensor."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import uuid
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import dagster as dg
+import psycopg
+import pytest
+from openpyxl import load_workbook
+
+from core_app.application.bank import Bank
+from core_app.application.clock import BusinessClock, RandomIds
+from core_app.simulator import SimulationConfig, simulate
+from orchestration.cli import check_evaluations
+from orchestration.dbt_project import DBT_PROJECT, prepare_manifest
+from orchestration.report_files import REPORTS
+from orchestration.resources import CoreDatabase, MeltanoState, ReportOutput, Warehouse
+from tests.helpers import customer_with_account
+
+BUSINESS_DATE = "2025-02-14"
+
+
+def _definitions(core_url: str, warehouse_url: str, reports: Path) -> dg.Definitions:
+    from dagster_dbt import DbtCliResource
+
+    from orchestration.definitions import build_definitions
+
+    return build_definitions(
+        {
+            "core": CoreDatabase(url=core_url),
+            "warehouse": Warehouse(url=warehouse_url),
+            "meltano_state": MeltanoState(suffix=f"test{uuid.uuid4().hex[:10]}"),
+            "report_output": ReportOutput(directory=str(reports)),
+            "dbt": DbtCliResource(project_dir=DBT_PROJECT),
+        }
+    )
+
+
+def _run(defs: dg.Definitions, partition: str) -> dg.ExecuteInProcessResult:
+    with dg.DagsterInstance.ephemeral() as instance:
+        return defs.resolve_job_def("daily_reports").execute_in_process(
+            partition_key=partition, instance=instance, raise_on_error=False
+        )
+
+
+def _sql(url: str, query: str) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(query).fetchall()
+
+
+@pytest.fixture(scope="module")
+def flow(module_database, tmp_path_factory):
+    """A small simulated bank, then the daily job twice for the same business date."""
+    prepare_manifest(force=True)
+    core_url, warehouse_url = module_database(), module_database(migrated=False)
+    simulate(core_url, SimulationConfig(customers=14, days=45, seed=11))
+    reports = tmp_path_factory.mktemp("reports")
+    defs = _definitions(core_url, warehouse_url, reports)
+    first = _run(defs, BUSINESS_DATE)
+    manifest_after_first = (reports / BUSINESS_DATE / "manifest.json").read_bytes() if first.success else b""
+    files_after_first = {p.name: p.read_bytes() for p in (reports / BUSINESS_DATE).glob("*")}
+    second = _run(defs, BUSINESS_DATE)
+    return {
+        "core": core_url,
+        "warehouse": warehouse_url,
+        "folder": reports / BUSINESS_DATE,
+        "first": first,
+        "second": second,
+        "manifest_after_first": manifest_after_first,
+        "files_after_first": files_after_first,
+    }
+
+
+def test_the_definitions_load() -> None:
+    from orchestration.definitions import defs
+
+    dg.Definitions.validate_loadable(defs)
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert {"raw/deposit_events", "raw/ledger_entries", "staging/stg_deposit_events"} <= keys
+    assert {f"reports/{spec.table}" for spec in REPORTS} <= keys and "finance_report_files" in keys
+    checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
+    assert ("raw/ledger_entries", "great_expectations") in checks
+    assert ("reports/balance_sheet", "great_expectations") in checks
+    assert sum(1 for _, name in checks if name.startswith(("unique", "not_null"))) > 20  # dbt tests
+    files = graph.get(dg.AssetKey("finance_report_files"))
+    assert {dg.AssetKey(["reports", spec.table]) for spec in REPORTS} <= set(files.parent_keys)
+    schedule = defs.resolve_schedule_def("daily_reports_schedule")
+    assert schedule.cron_schedule == "0 2 * * *" and schedule.execution_timezone == "UTC"
+    assert defs.resolve_sensor_def("new_outbox_events").job_name == "refresh_raw_layer"
+
+
+def test_the_whole_graph_produces_report_files_that_equal_the_report_tables(flow) -> None:
+    result: dg.ExecuteInProcessResult = flow["first"]
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    evaluations = check_evaluations(result)
+    assert len(evaluations) > 100 and all(c.passed for c in evaluations)
+
+    # The extract/load's metadata: what it loaded, stream by stream.
+    loaded = result.asset_materializations_for_node("extract_load")
+    by_stream = {m.asset_key.path[-1]: m.metadata["records_loaded"].value for m in loaded}
+    (deposits,) = _sql(flow["core"], "SELECT count(*) FROM deposit_events")[0]
+    assert by_stream["deposit_events"] == deposits > 0
+
+    folder: Path = flow["folder"]
+    manifest = (folder / "manifest.json").read_text()
+    for spec in REPORTS:
+        with (folder / f"{spec.table}.csv").open() as handle:
+            rows = list(csv.DictReader(handle))
+        table = f"reports.{spec.table}"
+        assert len(rows) == _sql(flow["warehouse"], f"SELECT count(*) FROM {table}")[0][0], table
+        for column in spec.money_columns:
+            in_file = sum(Decimal(r[column.removesuffix("_cents") + " (USD)"] or 0) for r in rows)
+            (in_table,) = _sql(flow["warehouse"], f"SELECT coalesce(sum({column}), 0) FROM {table}")[0]
+            assert in_file * 100 == in_table, f"{table}.{column}"
+        assert hashlib.sha256((folder / f"{spec.table}.csv").read_bytes()).hexdigest() in manifest
+
+    workbook = load_workbook(folder / f"finance-reports-{BUSINESS_DATE}.xlsx")
+    sheet = workbook["Loan portfolio"]
+    header = [c.value for c in sheet[1]]
+    column = header.index("principal_outstanding (USD)")
+    in_sheet = sum(Decimal(str(row[column].value)) for row in sheet.iter_rows(min_row=2))
+    (in_table,) = _sql(flow["warehouse"], "SELECT sum(principal_outstanding) FROM reports.loan_portfolio")[0]
+    assert in_table > 0 and in_sheet * 100 == in_table
+    (as_of,) = _sql(flow["warehouse"], "SELECT DISTINCT as_of_date FROM reports.balance_sheet")[0]
+    assert as_of == date.fromisoformat(BUSINESS_DATE)
+
+
+def test_the_same_partition_twice_gives_identical_files(flow) -> None:
+    assert flow["second"].success
+    again = {p.name: p.read_bytes() for p in flow["folder"].glob("*")}
+    assert again.keys() == flow["files_after_first"].keys()
+    assert [name for name in again if again[name] != flow["files_after_first"][name]] == []
+    assert (flow["folder"] / "manifest.json").read_bytes() == flow["manifest_after_first"]
+    # The second extract/load found nothing new and loaded nothing twice.
+    loaded = flow["second"].asset_materializations_for_node("extract_load")
+    # (ledger_current_balances, the one mutable table, is copied whole each time.)
+    incremental = [m for m in loaded if m.asset_key.path[-1] != "ledger_current_balances"]
+    assert incremental and sum(m.metadata["records_loaded"].value for m in incremental) == 0
+
+
+def test_corrupted_raw_data_fails_the_checks_and_stops_before_the_reports(new_database, tmp_path) -> None:
+    core_url, warehouse_url = new_database(), new_database(migrated=False)
+    simulate(core_url, SimulationConfig(customers=6, days=12, seed=3))
+    with psycopg.connect(core_url) as conn:
+        # Behind the core's back: an event its domain would refuse...
+        (account,) = conn.execute("SELECT id FROM deposit_account_events LIMIT 1").fetchone()
+        conn.execute(
+            "INSERT INTO deposit_events (id, sequence, event_type, event, recorded_at) "
+            "VALUES (gen_random_uuid(), 1, 'initialized', jsonb_build_object('type', 'initialized', "
+            "'deposit_account_id', %s::text, 'amount', -50000, 'reference', 'manual fix'), "
+            "'2025-01-10 12:00+00')",
+            (account,),
+        )
+        # ...and a one-sided ledger transaction, with the ledger's triggers switched off.
+        conn.execute("SET session_replication_role = replica")
+        (journal,) = conn.execute("SELECT id FROM ledger_journals LIMIT 1").fetchone()
+        (cash,) = conn.execute("SELECT id FROM ledger_accounts WHERE currency = 'USD' LIMIT 1").fetchone()
+        transaction = uuid.uuid4()
+        conn.execute(
+            "INSERT INTO ledger_transactions (id, journal_id, template, effective_date, correlation_id,"
+            " description, recorded_at) VALUES (%s, %s, 'manual', '2025-01-10', %s, 'manual fix',"
+            " '2025-01-10 12:00+00')",
+            (transaction, journal, uuid.uuid4()),
+        )
+        conn.execute(
+            "INSERT INTO ledger_entries (transaction_id, entry_index, account_id, side, amount, currency,"
+            " effective_date, recorded_at) VALUES (%s, 0, %s, 'debit', 50000, 'USD', '2025-01-10',"
+            " '2025-01-10 12:00+00')",
+            (transaction, cash),
+        )
+
+    reports = tmp_path / "reports"
+    result = _run(_definitions(core_url, warehouse_url, reports), "2025-01-12")
+
+    assert not result.success
+    failed = {
+        c.asset_key.to_user_string(): c.description or "" for c in check_evaluations(result) if not c.passed
+    }
+    assert set(failed) == {"raw/deposit_events", "raw/ledger_entries"}
+    assert "deposit 'initialized' events with a non-positive amount" in failed["raw/deposit_events"]
+    assert "debits and credits differ" in failed["raw/ledger_entries"]
+    materialized = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()}
+    assert materialized and all(key.startswith("raw/") for key in materialized)  # nothing after the raw layer
+    assert not reports.exists()
+    schemas = _sql(warehouse_url, "SELECT schema_name FROM information_schema.schemata")
+    assert ("reports",) not in schemas
+
+
+def test_the_outbox_sensor_starts_the_extract_load_only_for_new_events(new_database) -> None:
+    from orchestration.sensors import new_outbox_events
+
+    core_url = new_database()
+    simulate(core_url, SimulationConfig(customers=3, days=3, seed=2))
+    core = CoreDatabase(url=core_url)
+    first = new_outbox_events(dg.build_sensor_context(resources={"core": core}))
+    assert len(first.run_requests) == 1 and int(first.cursor) == core.outbox_count() > 0
+
+    idle = new_outbox_events(dg.build_sensor_context(cursor=first.cursor, resources={"core": core}))
+    assert not idle.run_requests and "no new outbox events" in idle.skip_reason.skip_message
+
+    bank = Bank.connect(core_url, BusinessClock.at_start_of(date(2025, 3, 1)), RandomIds())
+    _, account = customer_with_account(bank, "late@example.com")
+    bank.deposits.deposit(account, 5_00)
+    bank.close()
+    later = new_outbox_events(dg.build_sensor_context(cursor=first.cursor, resources={"core": core}))
+    assert len(later.run_requests) == 1 and int(later.cursor) > int(first.cursor)
+    assert later.run_requests[0].run_key != first.run_requests[0].run_key
