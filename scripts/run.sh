@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set everything up and run the main job end to end on the embedded PostgreSQL server.
+# Set everything up and run the main job end to end, through Dagster, on the embedded PostgreSQL.
 #   bash scripts/run.sh            (CUSTOMERS, DAYS and SEED change the simulation's size)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,23 +12,17 @@ echo "==> installing the Meltano plugins (no Meltano Hub: all declared in meltan
 meltano install
 echo "==> simulating ${CUSTOMERS:-200} customers over ${DAYS:-365} days (seed ${SEED:-7})"
 lana-core simulate --customers "${CUSTOMERS:-200}" --days "${DAYS:-365}" --seed "${SEED:-7}" --if-empty
-echo "==> extracting and loading into the warehouse's raw layer"
-bash scripts/el.sh
+echo "==> Dagster: extract/load, GX checks, dbt build and tests, report files (latest business date)"
+# Runs and events are kept in the instance's PostgreSQL storage: `bash scripts/dagster.sh dev` shows them.
+lana-flow run
 eval "$(lana-core db env)"
+echo "==> the raw layer against the core, table by table (row counts and checksums)"
 python -m tap_lana_events.report "$LANA_DATABASE_URL" "$LANA_WAREHOUSE_URL"
-echo "==> building and testing the warehouse models and reports (dbt)"
-bash scripts/dbt.sh build --quiet
-echo "Reports (as of the latest business date) are tables in schema 'reports' of $LANA_WAREHOUSE_URL:"
+echo "The report tables are in schema 'reports' of $LANA_WAREHOUSE_URL. Balance sheet:"
 python - <<PY
 import psycopg
 from core_app.summary import format_money
 with psycopg.connect("$LANA_WAREHOUSE_URL") as conn:
-    tables = [r[0] for r in conn.execute(
-        "select table_name from information_schema.tables where table_schema = 'reports' order by 1")]
-    for table in tables:
-        rows = conn.execute(f"select count(*) from reports.{table}").fetchone()[0]
-        print(f"  reports.{table:<24} {rows:>8,} rows")
-    print("Balance sheet:")
     for line, amount in conn.execute(
             "select line, amount_cents from reports.balance_sheet order by line_code"):
         print(f"  {line:<46} {format_money(amount, 'USD'):>22}")
