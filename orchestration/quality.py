@@ -259,6 +259,21 @@ def report_suites(schema: str, business_date: date) -> list[Suite]:
         ),
         Suite(
             schema,
+            "delinquency_trend",
+            [
+                _as_of(business_date),
+                gxe.ExpectColumnValuesToBeInSet(column="aging_bucket", value_set=buckets),
+                gxe.ExpectCompoundColumnsToBeUnique(column_list=["snapshot_date", "aging_bucket"]),
+                *_non_negative("obligations", "outstanding_cents"),
+                _rows(
+                    f"snapshots without exactly {len(buckets)} aging buckets, or after the business date",
+                    f"SELECT snapshot_date FROM {{batch}} GROUP BY snapshot_date "
+                    f"HAVING count(*) <> {len(buckets)} OR snapshot_date > max(as_of_date)",
+                ),
+            ],
+        ),
+        Suite(
+            schema,
             "loan_loss_provisions",
             [
                 _as_of(business_date),

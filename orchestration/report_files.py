@@ -47,6 +47,7 @@ REPORTS: tuple[ReportSpec, ...] = (
         frozenset({"facility_limit", "disbursed", "principal_outstanding", "accrued_interest"}),
     ),
     ReportSpec("delinquency_aging", "Delinquency aging", frozenset({"outstanding_cents"})),
+    ReportSpec("delinquency_trend", "Delinquency trend", frozenset({"outstanding_cents"})),
     ReportSpec(
         "collateral_monitoring",
         "Collateral monitoring",
@@ -231,6 +232,47 @@ def _bar_chart(title: str, bars: list[tuple[str, Decimal]], unit: str) -> str:
     return "".join(parts)
 
 
+BUCKET_COLOURS = ("#1f3864", "#f1c40f", "#e67e22", "#d35400", "#c0392b")  # current .. 90+
+
+
+def _stacked_columns(title: str, columns: list[tuple[str, list[tuple[str, Decimal]]]], unit: str) -> str:
+    """Stacked columns (one per date, one segment per series) with a legend, as inline SVG."""
+    width, height, left, bottom, top = 720, 300, 90, 40, 30
+    series = [name for name, _ in columns[0][1]] if columns else []
+    totals = [sum((v for _, v in segments), Decimal(0)) for _, segments in columns]
+    peak = max(totals, default=Decimal(0)) or Decimal(1)
+    slot = (width - left - 10) / max(len(columns), 1)
+    plot = height - bottom - top
+    parts = [
+        f"<figure><figcaption>{html.escape(title)}</figcaption>"
+        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img">'
+        f'<text x="0" y="{top + 4}" font-size="11">{peak:,.0f} {unit}</text>'
+        f'<line x1="{left - 4}" y1="{height - bottom}" x2="{width}" y2="{height - bottom}" stroke="#888"/>'
+    ]
+    for i, (label, segments) in enumerate(columns):
+        x, y = left + i * slot + slot * 0.15, float(height - bottom)
+        for j, (name, value) in enumerate(segments):
+            size = float(value / peak) * plot
+            y -= size
+            colour = BUCKET_COLOURS[j % len(BUCKET_COLOURS)]
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{size:.1f}" fill="{colour}">'
+                f"<title>{html.escape(label)} {html.escape(name)}: {value:,} {unit}</title></rect>"
+            )
+        parts.append(
+            f'<text x="{x + slot * 0.35:.1f}" y="{height - bottom + 16}" font-size="10" '
+            f'text-anchor="middle">{html.escape(label)}</text>'
+        )
+    for j, name in enumerate(series):
+        x = left + j * 110
+        parts.append(
+            f'<rect x="{x}" y="4" width="12" height="12" fill="{BUCKET_COLOURS[j % len(BUCKET_COLOURS)]}"/>'
+            f'<text x="{x + 16}" y="14" font-size="11">{html.escape(name)}</text>'
+        )
+    parts.append("</svg></figure>")
+    return "".join(parts)
+
+
 def _html(tables: list[Table], business_date: date) -> str:
     by_name = {t.spec.table: t for t in tables}
 
@@ -244,25 +286,28 @@ def _html(tables: list[Table], business_date: date) -> str:
         column(portfolio, "status"), column(portfolio, "principal_outstanding"), strict=True
     ):
         statuses[status] = statuses.get(status, Decimal(0)) + Decimal(outstanding) / CENTS
-    aging = by_name["delinquency_aging"]
-    buckets = sorted(
-        zip(
-            column(aging, "bucket_order"),
-            column(aging, "aging_bucket"),
-            column(aging, "outstanding_cents"),
-            strict=True,
-        )
-    )
+    trend = by_name["delinquency_trend"]
+    snapshots: dict[date, list[tuple[int, str, Decimal]]] = {}
+    for snapshot, order, bucket, outstanding in zip(
+        column(trend, "snapshot_date"),
+        column(trend, "bucket_order"),
+        column(trend, "aging_bucket"),
+        column(trend, "outstanding_cents"),
+        strict=True,
+    ):
+        snapshots.setdefault(snapshot, []).append((order, bucket, Decimal(outstanding) / CENTS))
+    trend_columns = [
+        (snapshot.isoformat(), [(bucket, value) for _, bucket, value in sorted(segments)])
+        for snapshot, segments in sorted(snapshots.items())
+    ]
     sheet = by_name["balance_sheet"]
     sections: dict[str, Decimal] = {}
     for section, amount in zip(column(sheet, "section"), column(sheet, "amount_cents"), strict=True):
         sections[section] = sections.get(section, Decimal(0)) + Decimal(amount) / CENTS
     charts = [
         _bar_chart("Loan portfolio by status: principal outstanding", sorted(statuses.items()), "USD"),
-        _bar_chart(
-            "Delinquency: outstanding by days past due",
-            [(label, Decimal(v) / CENTS) for _, label, v in buckets],
-            "USD",
+        _stacked_columns(
+            "Delinquency trend: outstanding by days past due at each month end", trend_columns, "USD"
         ),
         _bar_chart("Balance sheet composition", sorted(sections.items()), "USD"),
     ]

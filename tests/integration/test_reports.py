@@ -168,6 +168,20 @@ def test_delinquency_aging_as_of_two_dates(scenario, tmp_path) -> None:
     )
 
 
+def test_delinquency_trend_has_a_snapshot_per_month_end(scenario) -> None:
+    trend = (
+        "SELECT snapshot_date, aging_bucket, obligations, outstanding_cents FROM reports.delinquency_trend "
+        "WHERE obligations > 0 ORDER BY snapshot_date, bucket_order"
+    )
+    # January's interest is posted on 31 January and due the next day: current at the month end.
+    assert _rows(scenario["warehouse"], trend) == [
+        (date(2025, 1, 31), "current", 2, 10_000_00 + JAN_INTEREST),
+        (date(2025, 2, 28), "current", 2, 10_000_00 + FEB_INTEREST),
+    ]
+    snapshots = "SELECT count(DISTINCT snapshot_date), count(*) FROM reports.delinquency_trend"
+    assert _rows(scenario["warehouse"], snapshots) == [(2, 10)]  # every bucket at every snapshot
+
+
 def test_aml_alerts(scenario) -> None:
     alerts = _rows(
         scenario["warehouse"],

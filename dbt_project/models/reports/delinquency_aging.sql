@@ -4,13 +4,7 @@ with buckets as (
     select
         obligation_id,
         outstanding,
-        case
-            when days_past_due = 0 then 'current'
-            when days_past_due <= 30 then '1-30'
-            when days_past_due <= 60 then '31-60'
-            when days_past_due <= 90 then '61-90'
-            else '90+'
-        end as aging_bucket
+        {{ lana.aging_bucket('days_past_due') }} as aging_bucket
     from {{ ref('int_obligations') }}
     where outstanding > 0
 )
