@@ -2,7 +2,7 @@
 # Run the dagster CLI on the project's code location and instance (PostgreSQL storage).
 #   bash scripts/dagster.sh dev           the UI on http://127.0.0.1:3000 with the whole asset graph,
 #                                         the daily schedule and the outbox sensor running
-#   bash scripts/dagster.sh asset list    any other dagster command
+#   bash scripts/dagster.sh definitions validate    any other dagster command
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
