@@ -49,11 +49,10 @@ def _run(core_url: str, business_date: date | None) -> int:
     from orchestration.resources import CoreDatabase, ReportOutput
 
     if business_date is None:
-        latest = CoreDatabase(url=core_url).latest_business_date()
-        if latest is None:
+        business_date = CoreDatabase(url=core_url).latest_business_date()
+        if business_date is None:
             print("the core holds no ledger transactions yet: nothing to report", file=sys.stderr)
             return 2
-        business_date = date.fromisoformat(latest)
     partition = business_date.isoformat()
     print(f"==> Dagster job daily_reports, business date {partition}")
     with dg.DagsterInstance.get() as instance:

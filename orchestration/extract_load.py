@@ -79,7 +79,15 @@ class ExtractLoad:
         self.warehouse_kind = warehouse_kind
         self.raw_schema = raw_schema
         self.state_suffix = state_suffix
-        self.env = el_environment(core_url, warehouse_url, **(extra_env or {}))
+        # The loader writes to the schema the raw tables were prepared in (meltano.yml's `raw` is
+        # only the default).
+        schema = {"TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": raw_schema} if warehouse_kind == "postgres" else {}
+        self.env = el_environment(core_url, warehouse_url, **schema, **(extra_env or {}))
+
+    def _prepare_warehouse(self) -> None:
+        if self.warehouse_kind == "postgres":
+            assert self.warehouse_url is not None
+            prepare_raw_schema(self.warehouse_url, self.raw_schema)
 
     def command(self, *options: str, log_format: str = "uncolored") -> list[str]:
         environment, loader = LOADERS[self.warehouse_kind]
@@ -101,9 +109,7 @@ class ExtractLoad:
 
     def run(self, *options: str, timeout: float = 3600) -> LoadResult:
         """Run to completion; the records the tap sent, per stream. Raises ExtractLoadError."""
-        if self.warehouse_kind == "postgres":
-            assert self.warehouse_url is not None
-            prepare_raw_schema(self.warehouse_url, self.raw_schema)
+        self._prepare_warehouse()
         result = subprocess.run(
             self.command(*options, log_format="json"),
             cwd=REPO,
@@ -128,9 +134,7 @@ class ExtractLoad:
 
     def start(self, *options: str) -> subprocess.Popen[str]:
         """Start in the background (its own process group, so that it can be killed whole)."""
-        if self.warehouse_kind == "postgres":
-            assert self.warehouse_url is not None
-            prepare_raw_schema(self.warehouse_url, self.raw_schema)
+        self._prepare_warehouse()
         return subprocess.Popen(
             self.command(*options),
             cwd=REPO,

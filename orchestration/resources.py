@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -33,11 +34,11 @@ class CoreDatabase(dg.ConfigurableResource):
             row = conn.execute("SELECT count(*) FROM outbox_events").fetchone()
         return int(row[0]) if row else 0
 
-    def latest_business_date(self) -> str | None:
+    def latest_business_date(self) -> date | None:
         """The UTC business date of the newest ledger transaction (None for an empty core)."""
         with psycopg.connect(self.url) as conn:
             row = conn.execute("SELECT max(effective_date) FROM ledger_transactions").fetchone()
-        return row[0].isoformat() if row and row[0] else None
+        return row[0] if row else None
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -56,10 +57,6 @@ class Warehouse(dg.ConfigurableResource):
             raise ValueError(f"the PostgreSQL warehouse has no URL: set {WAREHOUSE_URL_ENV}")
         if self.kind == "bigquery" and not self.bigquery_project:
             raise ValueError("the BigQuery warehouse has no project: set LANA_BQ_PROJECT")
-
-    @property
-    def dbt_target(self) -> str:
-        return self.kind
 
     def dbt_environment(self) -> dict[str, str]:
         """What dbt's profile (dbt_project/profiles.yml) reads."""
