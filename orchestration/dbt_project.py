@@ -13,11 +13,9 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtP
 
 PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 
-DBT_PROJECT = DbtProject(
-    project_dir=PROJECT_DIR,
-    profiles_dir=PROJECT_DIR,
-    target=os.environ.get("DBT_TARGET", "postgres"),
-)
+# No target here: which warehouse dbt builds in is the Warehouse resource's choice, made per run
+# (`--target` on each dbt call), not fixed when this module is imported.
+DBT_PROJECT = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
 
 
 def prepare_manifest(force: bool = False) -> Path:

@@ -28,5 +28,6 @@ DBT_PROJECT.prepare_if_dev()
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse) -> Iterator[Any]:
     """`dbt build` (models, seeds and tests) with every report as of the partition's business date."""
     as_of = {"as_of_date": context.partition_key}
+    command = ["build", "--target", warehouse.dbt_target, "--vars", json.dumps(as_of)]
     with warehouse.dbt_environment_applied():
-        yield from dbt.cli(["build", "--vars", json.dumps(as_of)], context=context).stream()
+        yield from dbt.cli(command, context=context).stream()
