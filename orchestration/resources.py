@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -58,20 +58,18 @@ class Warehouse(dg.ConfigurableResource):
         if self.kind == "bigquery" and not self.bigquery_project:
             raise ValueError("the BigQuery warehouse has no project: set LANA_BQ_PROJECT")
 
+    @property
+    def dbt_target(self) -> str:
+        """The output of dbt_project/profiles.yml that builds in this warehouse."""
+        return self.kind
+
     def dbt_environment(self) -> dict[str, str]:
         """What dbt's profile (dbt_project/profiles.yml) reads."""
         self.check()
+        common = {"DBT_TARGET": self.dbt_target, "LANA_RAW_SCHEMA": self.raw_schema}
         if self.kind == "postgres":
-            return {
-                **warehouse_environment(self.url),
-                "DBT_TARGET": "postgres",
-                "LANA_RAW_SCHEMA": self.raw_schema,
-            }
-        return {
-            "DBT_TARGET": "bigquery",
-            "LANA_BQ_PROJECT": self.bigquery_project,
-            "LANA_RAW_SCHEMA": self.raw_schema,
-        }
+            return {**warehouse_environment(self.url), **common}
+        return {"LANA_BQ_PROJECT": self.bigquery_project, **common}
 
     @contextmanager
     def dbt_environment_applied(self) -> Iterator[None]:
@@ -95,20 +93,43 @@ class Warehouse(dg.ConfigurableResource):
             return sqlalchemy_url(self.url)
         return f"bigquery://{self.bigquery_project}/{schema}"
 
-    def read_table(self, schema: str, table: str) -> tuple[list[str], list[tuple]]:
-        """Column names and every row of one table."""
+    def read_report(self, table: str, as_of: date) -> tuple[list[str], list[tuple]]:
+        """Column names and the rows of one report table for one business date.
+
+        Values come back as the same Python types from either warehouse (int, Decimal, str, date,
+        and timestamps as UTC datetimes), so what is written from them does not depend on it.
+        """
         self.check()
         if self.kind == "postgres":
             with psycopg.connect(self.url) as conn:
                 cursor = conn.execute(
-                    sql.SQL("SELECT * FROM {}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+                    sql.SQL("SELECT * FROM {}.{} WHERE as_of_date = %s").format(
+                        sql.Identifier(self.reports_schema), sql.Identifier(table)
+                    ),
+                    (as_of,),
                 )
-                return [d.name for d in cursor.description or []], cursor.fetchall()
-        from google.cloud import bigquery
+                columns = [d.name for d in cursor.description or []]
+                rows = cursor.fetchall()
+        else:
+            from google.cloud import bigquery
 
-        client = bigquery.Client(project=self.bigquery_project)
-        result = client.query(f"SELECT * FROM `{self.bigquery_project}.{schema}.{table}`").result()
-        return [f.name for f in result.schema], [tuple(row.values()) for row in result]
+            client = bigquery.Client(project=self.bigquery_project)
+            relation = f"`{self.bigquery_project}.{self.reports_schema}.{table}`"
+            job = client.query(
+                f"SELECT * FROM {relation} WHERE as_of_date = @as_of",
+                job_config=bigquery.QueryJobConfig(
+                    query_parameters=[bigquery.ScalarQueryParameter("as_of", "DATE", as_of)]
+                ),
+            )
+            result = job.result()
+            columns, rows = [f.name for f in result.schema], [tuple(row.values()) for row in result]
+        return columns, [tuple(_in_utc(v) for v in row) for row in rows]
+
+
+def _in_utc(value: object) -> object:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC)
+    return value
 
 
 class MeltanoState(dg.ConfigurableResource):

@@ -1,5 +1,5 @@
 -- Each facility's principal rebuilt from its events equals its loans-receivable account, and the
--- portfolio's total equals the ledger's loans receivable.
+-- portfolio's total on the report date being built equals the ledger's loans receivable then.
 select facility_id, principal_outstanding, ledger_principal
 from {{ ref('int_credit_facilities') }}
 where principal_outstanding <> ledger_principal
@@ -7,7 +7,11 @@ where principal_outstanding <> ledger_principal
 union all
 
 select 'portfolio total', p.total, l.total
-from (select coalesce(sum(principal_outstanding), 0) as total from {{ ref('loan_portfolio') }}) p
+from (
+    select coalesce(sum(p.principal_outstanding), 0) as total
+    from {{ ref('loan_portfolio') }} p
+    inner join {{ ref('int_report_date') }} r on r.as_of_date = p.as_of_date
+) p
 cross join (
     select coalesce(sum(balance), 0) as total from {{ ref('int_ledger_balances') }} where account_set_code = '1200'
 ) l

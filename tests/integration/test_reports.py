@@ -16,6 +16,7 @@ from tests.dbt_helpers import run_dbt
 from tests.el_helpers import extract_load
 from tests.helpers import TERMS
 
+AS_OF = "2025-02-28"  # the scenario's reports; other dates are built by some tests
 JAN_INTEREST = 10_192  # 10,000.00 x 12% x 31/365 = 101.9178... -> 101.92
 FEB_INTEREST = 9_205  # 10,000.00 x 12% x 28/365 = 92.0547... -> 92.05
 
@@ -78,9 +79,9 @@ def scenario(admin_url: str, template_name: str):
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _rows(conninfo: str, query: str) -> list[tuple]:
+def _rows(conninfo: str, query: str, params: tuple = ()) -> list[tuple]:
     with psycopg.connect(conninfo) as conn:
-        return conn.execute(query).fetchall()
+        return conn.execute(query, params).fetchall()
 
 
 def test_loan_portfolio(scenario) -> None:
@@ -130,55 +131,115 @@ def test_trial_balance_nets_to_zero(scenario) -> None:
     assert totals == [("BTC", 15_000_000, 15_000_000), ("USD", totals[1][1], totals[1][1])]
 
 
-def test_delinquency_aging_as_of_two_dates(scenario, tmp_path) -> None:
+def test_reports_keep_every_date_they_were_built_for(scenario, tmp_path) -> None:
     aging = (
         "SELECT aging_bucket, obligations, outstanding_cents FROM reports.delinquency_aging "
-        "ORDER BY bucket_order"
+        "WHERE as_of_date = %s ORDER BY bucket_order"
     )
-    assert _rows(scenario["warehouse"], aging) == [
+    on_the_28th = [
         ("current", 2, 10_000_00 + FEB_INTEREST),
         ("1-30", 0, 0),
         ("31-60", 0, 0),
         ("61-90", 0, 0),
         ("90+", 0, 0),
     ]
-    # The same events, as of 15 February: January's interest is 14 days past due.
-    run_dbt(
-        scenario["warehouse"],
-        "run",
-        "--select",
-        "+delinquency_aging",
-        vars={"as_of_date": "2025-02-15"},
-        target_path=tmp_path / "target",
-    )
-    assert _rows(scenario["warehouse"], aging) == [
+    assert _rows(scenario["warehouse"], aging, (date(2025, 2, 28),)) == on_the_28th
+    # A backfill of two earlier dates: as of 15 February, January's interest is 14 days past due.
+    for as_of in ("2025-02-15", "2025-01-31"):
+        run_dbt(
+            scenario["warehouse"],
+            "run",
+            "--select",
+            "+reports",
+            vars={"as_of_date": as_of},
+            target_path=tmp_path / "target",
+        )
+    assert _rows(scenario["warehouse"], aging, (date(2025, 2, 15),)) == [
         ("current", 1, 10_000_00),
         ("1-30", 1, JAN_INTEREST),
         ("31-60", 0, 0),
         ("61-90", 0, 0),
         ("90+", 0, 0),
     ]
+    assert _rows(scenario["warehouse"], aging, (date(2025, 2, 28),)) == on_the_28th  # kept as it was
+    dates = "SELECT DISTINCT as_of_date FROM reports.{} ORDER BY 1"
+    built = [(date(2025, 1, 31),), (date(2025, 2, 15),), (date(2025, 2, 28),)]
+    for report in ("balance_sheet", "delinquency_aging", "loan_portfolio", "income_statement"):
+        assert _rows(scenario["warehouse"], dates.format(report)) == built, report
+    # Building a date again replaces exactly that date, even where it now has no rows: the
+    # large deposit of 1 January is an alert on every date; shown with a threshold no deposit reaches.
+    count = "SELECT as_of_date, count(*) FROM reports.aml_alerts GROUP BY 1 ORDER BY 1"
+    assert [n for _, n in _rows(scenario["warehouse"], count)] == [2, 2, 2]
+    with psycopg.connect(scenario["warehouse"]) as conn:
+        conn.execute("UPDATE reference.aml_settings SET large_transaction_threshold_cents = 10^15")
     run_dbt(
         scenario["warehouse"],
         "run",
         "--select",
-        "+delinquency_aging",
+        "aml_alerts",
+        vars={"as_of_date": "2025-02-15"},
+        target_path=tmp_path / "target",
+    )
+    assert _rows(scenario["warehouse"], count) == [(date(2025, 1, 31), 2), (date(2025, 2, 28), 2)]
+    # Back to the scenario's state: the seed and every report as of 28 February.
+    run_dbt(scenario["warehouse"], "seed", target_path=tmp_path / "target")
+    run_dbt(
+        scenario["warehouse"],
+        "run",
+        "--select",
+        "+reports",
+        vars={"as_of_date": "2025-02-15"},
+        target_path=tmp_path / "target",
+    )
+    run_dbt(
+        scenario["warehouse"],
+        "run",
+        "--select",
+        "+reports",
         vars={"as_of_date": "2025-02-28"},
         target_path=tmp_path / "target",
     )
 
 
+def test_a_bad_date_variable_is_refused_before_any_sql_runs(scenario, tmp_path) -> None:
+    for name, value in (("as_of_date", "2025-02-28' or '1'='1"), ("period_start", "2025-13-01"), ("period_start", "2025-02-30")):
+        with pytest.raises(AssertionError, match=f"variable {name} must be a date"):
+            run_dbt(
+                scenario["warehouse"],
+                "compile",
+                "--select",
+                "int_report_date",
+                vars={"as_of_date": "2025-02-28", name: value},
+                target_path=tmp_path / "target",
+            )
+
+
+def test_missing_personal_data_stays_missing(scenario) -> None:
+    """Only a customer's `initialized` event carries personal data: the others have no digest (PostgreSQL's
+    concat() would otherwise digest the salt alone), exactly as on BigQuery."""
+    rows = _rows(
+        scenario["warehouse"],
+        "SELECT event_type, count(*), count(name_hash), count(phone_hash), count(tax_id_hash), "
+        "count(email_masked), count(DISTINCT phone_hash) FROM staging.stg_customer_events "
+        "GROUP BY 1 ORDER BY 1",
+    )
+    assert rows == [("initialized", 3, 3, 3, 3, 3, 1), ("kyc_approved", 3, 0, 0, 0, 0, 0)]
+
+
 def test_delinquency_trend_has_a_snapshot_per_month_end(scenario) -> None:
     trend = (
         "SELECT snapshot_date, aging_bucket, obligations, outstanding_cents FROM reports.delinquency_trend "
-        "WHERE obligations > 0 ORDER BY snapshot_date, bucket_order"
+        f"WHERE obligations > 0 AND as_of_date = '{AS_OF}' ORDER BY snapshot_date, bucket_order"
     )
     # January's interest is posted on 31 January and due the next day: current at the month end.
     assert _rows(scenario["warehouse"], trend) == [
         (date(2025, 1, 31), "current", 2, 10_000_00 + JAN_INTEREST),
         (date(2025, 2, 28), "current", 2, 10_000_00 + FEB_INTEREST),
     ]
-    snapshots = "SELECT count(DISTINCT snapshot_date), count(*) FROM reports.delinquency_trend"
+    snapshots = (
+        "SELECT count(DISTINCT snapshot_date), count(*) FROM reports.delinquency_trend "
+        f"WHERE as_of_date = '{AS_OF}'"
+    )
     assert _rows(scenario["warehouse"], snapshots) == [(2, 10)]  # every bucket at every snapshot
 
 
@@ -186,7 +247,7 @@ def test_aml_alerts(scenario) -> None:
     alerts = _rows(
         scenario["warehouse"],
         "SELECT alert_type, amount_cents, related_movements, related_amount_cents FROM reports.aml_alerts "
-        "ORDER BY alert_type",
+        f"WHERE as_of_date = '{AS_OF}' ORDER BY alert_type",
     )
     assert alerts == [
         ("large_transaction", 12_000_00, 1, 12_000_00),
@@ -198,12 +259,13 @@ def test_collateral_and_deposits(scenario) -> None:
     collateral = _rows(
         scenario["warehouse"],
         "SELECT collateral_value_cents, exposure_cents, cvl_bps, collateral_status "
-        "FROM reports.collateral_monitoring",
+        f"FROM reports.collateral_monitoring WHERE as_of_date = '{AS_OF}'",
     )
     assert collateral == [(15_000_00, 10_000_00, 15_000, "ok")]
     deposits = _rows(
         scenario["warehouse"],
-        "SELECT customer_type, country, accounts, balance_cents FROM reports.deposits_summary ORDER BY 1, 2",
+        "SELECT customer_type, country, accounts, balance_cents FROM reports.deposits_summary "
+        f"WHERE as_of_date = '{AS_OF}' ORDER BY 1, 2",
     )
     assert deposits == [
         ("business", "SV", 1, 9_900_00),
@@ -227,7 +289,7 @@ def test_report_files_match_the_report_tables_and_are_reproducible(scenario, tmp
     again = write_report_files(warehouse, tmp_path / "b", date(2025, 2, 28))
     assert manifest == again  # same partition twice: identical files (checksums in the manifest)
     # Tables built for another date are never delivered under this one.
-    with pytest.raises(StaleReportError, match=r"as of \['2025-02-28'\], not 2025-03-31"):
+    with pytest.raises(StaleReportError, match=r"no rows as of 2025-03-31: build the reports for that date"):
         write_report_files(warehouse, tmp_path / "c", date(2025, 3, 31))
     assert not (tmp_path / "c" / "2025-03-31").exists()
     folder = tmp_path / "a" / "2025-02-28"
@@ -242,9 +304,10 @@ def test_report_files_match_the_report_tables_and_are_reproducible(scenario, tmp
     assert lines["Net income"] == Decimal(JAN_INTEREST + FEB_INTEREST + 100_00) / 100
     with (folder / "loan_portfolio.csv").open() as handle:
         outstanding = sum(Decimal(r["principal_outstanding (USD)"]) for r in csv.DictReader(handle))
-    (total,) = _rows(scenario["warehouse"], "SELECT sum(principal_outstanding) FROM reports.loan_portfolio")[
-        0
-    ]
+    (total,) = _rows(
+        scenario["warehouse"],
+        f"SELECT sum(principal_outstanding) FROM reports.loan_portfolio WHERE as_of_date = '{AS_OF}'",
+    )[0]
     assert outstanding * 100 == total
 
     # No wall clock inside the workbook either (openpyxl stamps `modified` with now on save).
@@ -257,7 +320,11 @@ def test_report_files_match_the_report_tables_and_are_reproducible(scenario, tmp
     assert sheet["A1"].font.bold and sheet.freeze_panes == "A2"
     amounts = [c.value for c in sheet["F"][1:]]
     assert sum(Decimal(str(a)) for a in amounts) * 100 == sum(
-        r[0] for r in _rows(scenario["warehouse"], "SELECT amount_cents FROM reports.balance_sheet")
+        r[0]
+        for r in _rows(
+            scenario["warehouse"],
+            f"SELECT amount_cents FROM reports.balance_sheet WHERE as_of_date = '{AS_OF}'",
+        )
     )
     assert sheet["F2"].number_format == "#,##0.00"
     summary = (folder / "summary-2025-02-28.html").read_text()

@@ -1,7 +1,7 @@
 -- The business date every report is computed as of (one row), and the income statement's period.
 -- From the `as_of_date` variable, else the latest business date in the data: never the wall clock.
-{% set as_of = var('as_of_date') %}
-{% set period_start = var('period_start') %}
+{% set as_of = lana.date_var('as_of_date') %}
+{% set period_start = lana.date_var('period_start') %}
 
 with latest as (
     select max(d) as latest_date
@@ -14,12 +14,11 @@ with latest as (
 
 as_of as (
     select
-        {% if as_of %}cast('{{ as_of }}' as date){% else %}latest_date{% endif %} as as_of_date
+        {{ as_of or 'latest_date' }} as as_of_date
     from latest
 )
 
 select
     as_of_date,
-    {% if period_start %}cast('{{ period_start }}' as date){% else %}cast({{ dbt.date_trunc('year', 'as_of_date') }} as date){% endif %}
-        as period_start
+    {{ period_start or "cast(" ~ dbt.date_trunc('year', 'as_of_date') ~ " as date)" }} as period_start
 from as_of

@@ -1,6 +1,7 @@
--- Grain: one row per ledger entry, with its transaction, for every business day up to the report date.
+-- Grain: one row per ledger entry, with its transaction, of the report date's business day (the
+-- whole journal is marts.fct_ledger_entries).
 select
-    f.effective_date,
+    r.as_of_date,
     f.transaction_id,
     f.template,
     f.description,
@@ -15,4 +16,4 @@ select
     f.recorded_at
 from {{ ref('fct_ledger_entries') }} f
 cross join {{ ref('int_report_date') }} r
-where f.effective_date <= r.as_of_date
+where f.effective_date = r.as_of_date

@@ -23,13 +23,13 @@ lines as (
     where s.category in ('revenue', 'expense') and s.parent_account_set_id is not null
 )
 
-select r.period_start, r.as_of_date as period_end, l.line_code, l.line, l.category,
+select r.as_of_date, r.period_start, l.line_code, l.line, l.category,
        cast(l.amount as {{ dbt.type_bigint() }}) as amount_cents
 from lines l cross join {{ ref('int_report_date') }} r
 
 union all
 
-select r.period_start, r.as_of_date, '9999', 'Net income', 'net',
+select r.as_of_date, r.period_start, '9999', 'Net income', 'net',
        cast(sum(case l.category when 'revenue' then l.amount else -l.amount end) as {{ dbt.type_bigint() }})
 from lines l cross join {{ ref('int_report_date') }} r
-group by r.period_start, r.as_of_date
+group by r.as_of_date, r.period_start
