@@ -123,8 +123,10 @@ class ExtractLoad:
             errors = [e.event for e in lines if e.level in ("error", "critical")] or [
                 e.event for e in lines[-20:]
             ]
+            # Meltano logs only "Loader failed"; the plugin's own last words say why.
+            plugins = [e.event for e in lines if e.producer or e.consumer][-15:]
             raise ExtractLoadError(
-                f"meltano run failed (exit {result.returncode}):\n" + "\n".join(errors[-20:])
+                f"meltano run failed (exit {result.returncode}):\n" + "\n".join(errors[-20:] + plugins)
             )
         sent = _record_counts(e.event for e in lines if e.producer)
         loaded = _record_counts(e.event for e in lines if e.consumer)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run dbt on the warehouse (local PostgreSQL by default; DBT_TARGET=bigquery for BigQuery).
+# Run dbt on the warehouse: local PostgreSQL by default, BigQuery with LANA_WAREHOUSE_KIND=bigquery
+# and the README's BigQuery variables (DBT_TARGET, if set, wins).
 #   bash scripts/dbt.sh build                                   build and test everything
 #   bash scripts/dbt.sh build --vars '{as_of_date: 2025-06-30}' reports as of a past date
 #   bash scripts/dbt.sh docs generate && bash scripts/dbt.sh docs serve
@@ -8,5 +9,6 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 eval "$(lana-core db env)"
 export DBT_PROFILES_DIR="$PWD/dbt_project" DBT_SEND_ANONYMOUS_USAGE_STATS=false
+export DBT_TARGET="${DBT_TARGET:-${LANA_WAREHOUSE_KIND:-postgres}}"
 cd dbt_project
 dbt "$@"

@@ -49,3 +49,37 @@ def run_dbt(
             f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
         )
     return result
+
+
+def compile_for_bigquery(
+    target_path: Path, project: str = "acme-bank", raw_dataset: str = "lana_raw"
+) -> Path:
+    """`dbt compile --target bigquery` with no BigQuery at hand (a fake service-account key: nothing
+    is sent until a query runs; `compile_offline` skips the one question that needs a connection).
+    Returns the manifest, which holds every node's compiled SQL."""
+    from tests.bigquery.emulator import service_account_key
+
+    target_path.mkdir(parents=True, exist_ok=True)
+    keyfile = target_path / "offline-service-account.json"
+    keyfile.write_text(json.dumps(service_account_key("https://oauth2.googleapis.com/token")))
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "DBT_PROFILES_DIR": str(DBT_PROJECT),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "GOOGLE_APPLICATION_CREDENTIALS": str(keyfile),
+        "LANA_BQ_PROJECT": project,
+        "LANA_RAW_SCHEMA": raw_dataset,
+    }
+    run_dbt(
+        "",
+        "compile",
+        "--target",
+        "bigquery",
+        "--no-populate-cache",
+        "--no-introspect",
+        vars={"compile_offline": True},
+        target_path=target_path,
+        env=env,
+    )
+    return target_path / "manifest.json"

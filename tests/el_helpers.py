@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 
 from tap_lana_events.report import differences, fingerprints
 
-from orchestration.extract_load import ExtractLoad
+from orchestration.extract_load import BIN, REPO, ExtractLoad
 
 
 def extract_load(core_url: str, warehouse_url: str, **extra_env: str) -> ExtractLoad:
@@ -20,3 +21,13 @@ def assert_raw_equals_source(core_url: str, warehouse_url: str) -> dict[str, tup
     different = differences(core_url, warehouse_url)
     assert not different, f"raw layer differs from the source (source, raw): {different}"
     return fingerprints(core_url, None)
+
+
+def meltano(*args: str, env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """A `meltano` command in the project, output captured; raises with its stderr if it fails."""
+    result = subprocess.run(
+        [str(BIN / "meltano"), *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"meltano {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    return result

@@ -223,9 +223,9 @@ def test_large_amounts_nested_unicode_json_and_timestamps_survive(core_url: str,
 def test_prod_environment_takes_bigquery_settings_from_the_environment(core_url: str) -> None:
     """The BigQuery path cannot run here; its configuration is checked offline."""
     import json
-    import subprocess
 
-    from orchestration.extract_load import BIN, REPO, el_environment
+    from orchestration.extract_load import el_environment
+    from tests.el_helpers import meltano
 
     env = el_environment(
         core_url,
@@ -235,15 +235,7 @@ def test_prod_environment_takes_bigquery_settings_from_the_environment(core_url:
         LANA_BQ_LOCATION="EU",
         GOOGLE_APPLICATION_CREDENTIALS="/secrets/key.json",
     )
-    result = subprocess.run(
-        [str(BIN / "meltano"), "--environment", "prod", "config", "print", "target-bigquery"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+    result = meltano("--environment", "prod", "config", "print", "target-bigquery", env=env, timeout=120)
     config = json.loads(result.stdout)
     assert config["project"] == "acme-bank-prod"
     assert config["dataset"] == "lana_raw_test"

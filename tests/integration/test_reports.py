@@ -202,7 +202,11 @@ def test_reports_keep_every_date_they_were_built_for(scenario, tmp_path) -> None
 
 
 def test_a_bad_date_variable_is_refused_before_any_sql_runs(scenario, tmp_path) -> None:
-    for name, value in (("as_of_date", "2025-02-28' or '1'='1"), ("period_start", "2025-13-01"), ("period_start", "2025-02-30")):
+    for name, value in (
+        ("as_of_date", "2025-02-28' or '1'='1"),
+        ("period_start", "2025-13-01"),
+        ("period_start", "2025-02-30"),
+    ):
         with pytest.raises(AssertionError, match=f"variable {name} must be a date"):
             run_dbt(
                 scenario["warehouse"],
@@ -367,55 +371,13 @@ def test_staging_keeps_up_with_the_core_event_definitions(scenario) -> None:
     assert missing == []
 
 
-def test_bigquery_models_compile_offline(scenario, tmp_path) -> None:
-    import json
+def test_bigquery_models_compile_offline(tmp_path) -> None:
+    from tests.dbt_helpers import compile_for_bigquery
 
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    from tests.dbt_helpers import dbt_environment
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    keyfile = tmp_path / "offline-service-account.json"
-    keyfile.write_text(
-        json.dumps(
-            {
-                "type": "service_account",
-                "project_id": "offline",
-                "private_key_id": "0",
-                "private_key": key.decode(),
-                "client_email": "dbt@offline.iam.gserviceaccount.com",
-                "client_id": "0",
-                "token_uri": "https://oauth2.googleapis.com/token",
-            }
-        )
-    )
-    env = dbt_environment(
-        scenario["warehouse"],
-        GOOGLE_APPLICATION_CREDENTIALS=str(keyfile),
-        LANA_BQ_PROJECT="acme-bank",
-        LANA_RAW_SCHEMA="lana_raw",
-    )
-    target = tmp_path / "target"
-    run_dbt(
-        scenario["warehouse"],
-        "compile",
-        "--target",
-        "bigquery",
-        "--no-populate-cache",
-        "--no-introspect",
-        vars={"compile_offline": True},
-        target_path=target,
-        env=env,
-    )
-    compiled = (target / "compiled" / "lana" / "models" / "reports" / "aml_alerts.sql").read_text()
-    assert (
-        "timestamp_add(" in compiled
-        and "`acme-bank`.`lana_raw`"
-        in (target / "compiled" / "lana" / "models" / "staging" / "stg_deposit_events.sql").read_text()
-    )
+    compile_for_bigquery(tmp_path / "target")
+    compiled = tmp_path / "target" / "compiled" / "lana" / "models"
+    assert "timestamp_add(" in (compiled / "reports" / "aml_alerts.sql").read_text()
+    assert "`acme-bank`.`lana_raw`" in (compiled / "staging" / "stg_deposit_events.sql").read_text()
 
 
 def test_docs_generate(scenario, tmp_path) -> None:

@@ -26,16 +26,17 @@ AGGREGATES = (
 @dataclass(frozen=True)
 class Kind:
     json_schema: dict[str, Any]
-    pg_type: str
+    pg_type: str  # the raw table's column on PostgreSQL (created by warehouse.py)
+    bigquery_type: str  # the column target-bigquery creates from the JSON schema
 
 
-UUID = Kind({"type": "string", "format": "uuid"}, "uuid")
-TEXT = Kind({"type": "string"}, "text")
-INT = Kind({"type": "integer"}, "integer")
-BIGINT = Kind({"type": "integer"}, "bigint")  # money in minor units, positions, transaction ids
-JSON = Kind({"type": "object"}, "jsonb")
-DATE = Kind({"type": "string", "format": "date"}, "date")
-TIMESTAMPTZ = Kind({"type": "string", "format": "date-time"}, "timestamptz")
+UUID = Kind({"type": "string", "format": "uuid"}, "uuid", "STRING")
+TEXT = Kind({"type": "string"}, "text", "STRING")
+INT = Kind({"type": "integer"}, "integer", "INT64")
+BIGINT = Kind({"type": "integer"}, "bigint", "INT64")  # money in minor units, positions, transaction ids
+JSON = Kind({"type": "object"}, "jsonb", "JSON")
+DATE = Kind({"type": "string", "format": "date"}, "date", "DATE")
+TIMESTAMPTZ = Kind({"type": "string", "format": "date-time"}, "timestamptz", "TIMESTAMP")
 
 
 @dataclass(frozen=True)
