@@ -91,7 +91,10 @@ def _free_port() -> int:
 
 
 def _port_is_free(port: int) -> bool:
+    """True if a server could listen on `port` now. PostgreSQL listens with SO_REUSEADDR, so a port
+    whose old connections are still in TIME_WAIT after a restart is free for it: probe the same way."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((HOST, port))
         except OSError:
@@ -250,14 +253,21 @@ class EmbeddedPostgres:
         return port
 
     def _choose_port(self) -> int:
+        """LANA_PG_PORT, else the port this server had before (clients keep their URLs across
+        stops, crashes and restarts), else a free one, remembered from then on."""
         wanted = os.environ.get("LANA_PG_PORT")
         if wanted:
             return int(wanted)
-        if self.port_file.exists():
-            previous = int(self.port_file.read_text().strip())
-            if _port_is_free(previous):
-                return previous
-        return _free_port()
+        if not self.port_file.exists():
+            return _free_port()
+        previous = int(self.port_file.read_text().strip())
+        if not _port_is_free(previous):
+            raise EmbeddedServerError(
+                f"port {previous}, where this project's PostgreSQL server listens (remembered in "
+                f"{self.port_file}), is taken by another program: stop that program, or set "
+                "LANA_PG_PORT to use another port (clients then need the new URL)"
+            )
+        return previous
 
     def _ensure_databases(self, port: int) -> None:
         with psycopg.connect(self.url("postgres", port), autocommit=True) as conn:

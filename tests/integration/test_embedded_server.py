@@ -55,3 +55,33 @@ def test_a_server_that_outlived_its_parent_is_found_again(server: EmbeddedPostgr
     port = server.start()
     again = EmbeddedPostgres(tmp_path / "home")  # a new process's view of the same home
     assert again.running_port() == port
+
+
+def test_the_port_survives_a_restart_with_clients_connected(server: EmbeddedPostgres) -> None:
+    """Connections leave the port in TIME_WAIT; the server still comes back on it."""
+    port = server.start()
+    clients = [psycopg.connect(server.url("lana", port)) for _ in range(3)]
+    for client in clients:
+        client.execute("SELECT 1")
+    server.stop()
+    for client in clients:
+        client.close()
+    for _ in range(3):
+        assert server.start() == port
+        with psycopg.connect(server.url("lana", port)) as conn:
+            conn.execute("SELECT 1")
+        server.stop()
+
+
+def test_a_port_taken_by_another_program_is_named(server: EmbeddedPostgres) -> None:
+    import socket
+
+    from core_app.adapters.embedded_server import EmbeddedServerError
+
+    port = server.start()
+    server.stop()
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        with pytest.raises(EmbeddedServerError, match=f"port {port}, .* is taken by another program"):
+            server.start()
