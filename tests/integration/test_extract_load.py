@@ -263,3 +263,89 @@ def test_a_bookmark_from_another_database_is_not_trusted(new_database, warehouse
     with psycopg.connect(warehouse_url) as conn:
         loaded = {r[0] for r in conn.execute("SELECT id FROM raw.customer_events")}
     assert wanted and wanted <= loaded
+
+
+def _deposits(core_url: str, account, count: int) -> None:
+    bank = Bank.connect(core_url, BusinessClock.at_start_of(date(2025, 1, 1)), RandomIds())
+    for i in range(count):
+        bank.deposits.deposit(account, 10_00 + i, f"deposit {i}")
+    bank.close()
+
+
+def _raw_ids(warehouse_url: str, table: str) -> set[str]:
+    with psycopg.connect(warehouse_url) as conn:
+        return {str(r[0]) for r in conn.execute(f"SELECT id FROM raw.{table}")}
+
+
+def _core_ids(core_url: str, table: str) -> set[str]:
+    with psycopg.connect(core_url) as conn:
+        return {str(r[0]) for r in conn.execute(f"SELECT id FROM {table}")}
+
+
+def test_a_bookmark_ahead_of_the_database_is_not_trusted(core_url: str, warehouse_url: str) -> None:
+    """A valid but too-high bookmark (an edited state) would skip every row below it for good."""
+    import json
+
+    from tests.el_helpers import meltano
+
+    bank = Bank.connect(core_url, BusinessClock.at_start_of(date(2025, 1, 1)), RandomIds())
+    _, account = customer_with_account(bank)
+    bank.close()
+    _deposits(core_url, account, 3)
+    el = extract_load(core_url, warehouse_url)
+    el.run()
+    state_id = f"dev:tap-lana-events-to-target-postgres:{el.state_suffix}"
+    state = json.loads(meltano("state", "get", state_id, env=el.env).stdout)
+    for stream in state["singer_state"]["bookmarks"].values():
+        if "replication_key_value" in stream:
+            stream["replication_key_value"] += 1_000_000
+            stream.pop("last_row", None)  # only the bookmark is forged
+    meltano("state", "set", "--force", state_id, json.dumps(state), env=el.env)
+    _deposits(core_url, account, 4)
+    el.run()
+    assert _raw_ids(warehouse_url, "deposit_events") == _core_ids(core_url, "deposit_events")
+    assert_raw_equals_source(core_url, warehouse_url)
+
+
+def test_after_a_physical_restore_nothing_is_skipped(warehouse_url: str, tmp_path) -> None:
+    """Restore the core's whole server from a copy: transaction ids start again from the copy's, and
+    new transactions soon pass the old bookmark. The rows read since the copy are gone: the tap sees
+    that the last row it read is missing, and reads from the start instead of skipping."""
+    import subprocess
+
+    from core_app.adapters.embedded_server import EmbeddedPostgres
+    from core_app.adapters.schema import prepare_database
+
+    server = EmbeddedPostgres(tmp_path / "restored")
+    try:
+        server.start()
+        core = server.url("lana")
+        prepare_database(core)
+        bank = Bank.connect(core, BusinessClock.at_start_of(date(2025, 1, 1)), RandomIds())
+        _, account = customer_with_account(bank)
+        bank.close()
+        server.stop()
+        backup = server.data_dir.with_name("backup")
+        subprocess.run(["cp", "-a", str(server.data_dir), str(backup)], check=True)
+        server.start()
+        _deposits(core, account, 5)  # read by the next run, then lost in the restore
+        el = extract_load(core, warehouse_url)
+        el.run()
+        server.stop()
+        subprocess.run(["rm", "-rf", str(server.data_dir)], check=True)
+        subprocess.run(["cp", "-a", str(backup), str(server.data_dir)], check=True)
+        server.start()
+        _deposits(core, account, 40)  # more transactions than were lost: past the old bookmark
+        el.run()
+        assert _core_ids(core, "deposit_events") <= _raw_ids(warehouse_url, "deposit_events")
+        with psycopg.connect(core) as conn:
+            entries = {
+                r for r in conn.execute("SELECT transaction_id::text, entry_index FROM ledger_entries")
+            }
+        with psycopg.connect(warehouse_url) as conn:
+            loaded = {
+                r for r in conn.execute("SELECT transaction_id::text, entry_index FROM raw.ledger_entries")
+            }
+        assert entries <= loaded
+    finally:
+        server.stop()

@@ -53,13 +53,10 @@ class TableStream(Stream):
         state = self.get_context_state(context)
         if self.table.incremental:
             start = self.get_starting_replication_key_value(context)
-            known_source = state.get("source_id")
-            if start is not None and known_source not in (None, self.snapshot.source_id):
+            distrust = self._distrust(state, int(start)) if start is not None else None
+            if distrust:
                 self.logger.warning(
-                    "%s: the bookmark belongs to another database (%s, now %s): reading from the start",
-                    self.name,
-                    known_source,
-                    self.snapshot.source_id,
+                    "%s: the bookmark cannot be trusted: %s. Reading from the start.", self.name, distrust
                 )
                 start = None
                 state.pop("replication_key_value", None)  # or the SDK sees the rows as unsorted
@@ -71,16 +68,58 @@ class TableStream(Stream):
         query += sql.SQL(" ORDER BY ") + sql.SQL(", ").join(sql.Identifier(c) for c in self.table.order_by)
         names = [c.name for c in self.table.columns]
         batch_size = int(self.config.get("batch_size", 10_000))
+        last: dict[str, Any] | None = None
         with conn.cursor(name=f"read_{self.table.name}") as cursor:
             cursor.itersize = batch_size
             cursor.execute(query, params)
             for row in cursor:
-                yield {name: _to_json(value) for name, value in zip(names, row, strict=True)}
+                last = {name: _to_json(value) for name, value in zip(names, row, strict=True)}
+                yield last
         if self.table.incremental:
             # Everything below the watermark has now been emitted: start there next time.
             state["replication_key"] = "tx_id"
             state["replication_key_value"] = watermark
             state["source_id"] = self.snapshot.source_id
+            if last is not None:  # the newest row read: it must still be there next time
+                state["last_row"] = {**{k: last[k] for k in self.table.key}, "tx_id": last["tx_id"]}
+
+    def _distrust(self, state: dict[str, Any], start: int) -> str | None:
+        """Why the stored bookmark is impossible for this database (None: it is plausible).
+
+        A bookmark is the watermark of an earlier run on this database, and a database's watermark
+        never goes back, so it is at most today's; and the last row that run read is still there,
+        with the same writing transaction (the tables are append-only). After a reset or a switch
+        of server (another database), a restore from a backup (the transaction ids start again
+        from the backup's, and rows read since are gone), or an edited state, one of them fails,
+        and reading from the bookmark would skip rows for good.
+        """
+        known_source = state.get("source_id")
+        if known_source not in (None, self.snapshot.source_id):
+            return f"it belongs to another database ({known_source}, now {self.snapshot.source_id})"
+        if start > self.snapshot.watermark:
+            return (
+                f"it is ahead of every transaction this database has finished (bookmark {start}, "
+                f"now {self.snapshot.watermark}): the database was restored from a backup, or the state "
+                "edited"
+            )
+        witness = state.get("last_row")
+        if witness:
+            key = sql.SQL(" AND ").join(
+                sql.SQL("{} = %s::{}").format(sql.Identifier(k), sql.SQL(self.table.column(k).kind.pg_type))
+                for k in self.table.key
+            )
+            found = self.snapshot.connection.execute(
+                sql.SQL("SELECT tx_id::text::bigint FROM {} WHERE ").format(sql.Identifier(self.table.name))
+                + key,
+                [witness[k] for k in self.table.key],
+            ).fetchone()
+            if found is None or found[0] != witness.get("tx_id"):
+                keys = ", ".join(f"{k}={witness[k]}" for k in self.table.key)
+                return (
+                    f"the last row it read ({keys}, transaction {witness.get('tx_id')}) is "
+                    f"{'gone' if found is None else 'rewritten'}: the database was restored from a backup"
+                )
+        return None
 
 
 def _to_json(value: Any) -> Any:
