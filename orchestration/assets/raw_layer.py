@@ -40,7 +40,13 @@ def extract_load(
         warehouse_kind=warehouse.kind,
         raw_schema=warehouse.raw_schema,
         state_suffix=meltano_state.suffix or None,
-    ).run()
+    ).run(
+        # A killed run leaves Meltano's job marked running, and Meltano refuses the next run with
+        # the same state for minutes. Dagster runs one extract/load at a time (the run queue holds
+        # one run), so such a mark is always stale here: take it over. The gap-safe bookmarks and
+        # the loader's upsert make the overlap with the killed run harmless.
+        "--force"
+    )
     context.log.info(f"extract/load: {result.total:,} records in {len(result.records_per_stream)} streams")
     for name, key in RAW_KEYS.items():
         metadata: dict[str, object] = {"records_loaded": result.records_per_stream.get(name, 0)}

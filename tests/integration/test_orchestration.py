@@ -27,7 +27,7 @@ from tests.helpers import customer_with_account
 BUSINESS_DATE = "2025-02-14"
 
 
-def _definitions(core_url: str, warehouse_url: str, reports: Path) -> dg.Definitions:
+def _definitions(core_url: str, warehouse_url: str, reports: Path, state: str = "") -> dg.Definitions:
     from dagster_dbt import DbtCliResource
 
     from orchestration.definitions import build_definitions
@@ -36,7 +36,7 @@ def _definitions(core_url: str, warehouse_url: str, reports: Path) -> dg.Definit
         {
             "core": CoreDatabase(url=core_url),
             "warehouse": Warehouse(url=warehouse_url),
-            "meltano_state": MeltanoState(suffix=f"test{uuid.uuid4().hex[:10]}"),
+            "meltano_state": MeltanoState(suffix=state or f"test{uuid.uuid4().hex[:10]}"),
             "report_output": ReportOutput(directory=str(reports)),
             "dbt": DbtCliResource(project_dir=DBT_PROJECT),
         }
@@ -213,3 +213,39 @@ def test_the_outbox_sensor_starts_the_extract_load_only_for_new_events(new_datab
     later = new_outbox_events(dg.build_sensor_context(cursor=first.cursor, resources={"core": core}))
     assert len(later.run_requests) == 1 and int(later.cursor) > int(first.cursor)
     assert later.run_requests[0].run_key != first.run_requests[0].run_key
+
+
+def test_a_killed_extract_load_does_not_block_the_next_run(new_database, tmp_path) -> None:
+    """A killed `meltano run` leaves its job marked running; the next Dagster run takes over."""
+    import os
+    import signal
+    import time
+
+    from orchestration.extract_load import ExtractLoad
+    from tests.el_helpers import assert_raw_equals_source
+
+    core_url, warehouse_url = new_database(), new_database(migrated=False)
+    simulate(core_url, SimulationConfig(customers=12, days=60, seed=4))
+    state = f"test{uuid.uuid4().hex[:10]}"
+    killed = ExtractLoad(
+        core_url, warehouse_url, state_suffix=state, extra_env={"TARGET_POSTGRES_BATCH_SIZE_ROWS": "200"}
+    ).start()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and killed.poll() is None:
+        tables = _sql(
+            warehouse_url, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw'"
+        )
+        if tables[0][0] and _sql(warehouse_url, "SELECT count(*) FROM raw.btc_price_events")[0][0]:
+            break
+        time.sleep(0.2)
+    assert killed.poll() is None, "the run finished before it could be killed; make the data larger"
+    os.killpg(killed.pid, signal.SIGKILL)
+    killed.wait()
+
+    defs = _definitions(core_url, warehouse_url, tmp_path / "reports", state=state)
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = defs.resolve_job_def("refresh_raw_layer").execute_in_process(
+            instance=instance, raise_on_error=False
+        )
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    assert_raw_equals_source(core_url, warehouse_url)
