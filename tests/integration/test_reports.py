@@ -218,6 +218,16 @@ def test_a_bad_date_variable_is_refused_before_any_sql_runs(scenario, tmp_path) 
             )
 
 
+def test_current_balances_derived_in_the_warehouse_equal_the_core(scenario) -> None:
+    """The core's ledger_current_balances is not extracted (it is updated in place): its copy in
+    the warehouse is the newest balance-history version, the same point in time as every table."""
+    query = (
+        "SELECT account_id::text, currency, version, debit_total, credit_total, balance FROM {} ORDER BY 1"
+    )
+    core = _rows(scenario["core"], query.format("ledger_current_balances"))
+    assert core and _rows(scenario["warehouse"], query.format("staging.stg_ledger_current_balances")) == core
+
+
 def test_missing_personal_data_stays_missing(scenario) -> None:
     """Only a customer's `initialized` event carries personal data: the others have no digest (PostgreSQL's
     concat() would otherwise digest the salt alone), exactly as on BigQuery."""

@@ -15,7 +15,7 @@ from tap_lana_events.tables import Table
 
 
 class TableStream(Stream):
-    """Rows of one table; incremental tables are read by writing-transaction id, gap-safe.
+    """Rows of one table, read incrementally by writing-transaction id, gap-safe.
 
     The bookmark is a transaction id `w`: the next run reads rows with `tx_id >= w` and below its
     own snapshot's watermark. At the end of a run the bookmark becomes that watermark, so a row
@@ -40,7 +40,7 @@ class TableStream(Stream):
             },
         )
         self.primary_keys = list(table.key)
-        self.replication_key = "tx_id" if table.incremental else None
+        self.replication_key = "tx_id"
 
     def get_records(self, context: dict | None) -> Iterable[dict[str, Any]]:
         conn = self.snapshot.connection
@@ -51,20 +51,19 @@ class TableStream(Stream):
         )
         params: dict[str, int] = {}
         state = self.get_context_state(context)
-        if self.table.incremental:
-            start = self.get_starting_replication_key_value(context)
-            distrust = self._distrust(state, int(start)) if start is not None else None
-            if distrust:
-                self.logger.warning(
-                    "%s: the bookmark cannot be trusted: %s. Reading from the start.", self.name, distrust
-                )
-                start = None
-                state.pop("replication_key_value", None)  # or the SDK sees the rows as unsorted
-            query += sql.SQL(" WHERE tx_id < %(watermark)s::text::xid8")
-            params["watermark"] = watermark
-            if start is not None:
-                query += sql.SQL(" AND tx_id >= %(start)s::text::xid8")
-                params["start"] = int(start)
+        start = self.get_starting_replication_key_value(context)
+        distrust = self._distrust(state, int(start)) if start is not None else None
+        if distrust:
+            self.logger.warning(
+                "%s: the bookmark cannot be trusted: %s. Reading from the start.", self.name, distrust
+            )
+            start = None
+            state.pop("replication_key_value", None)  # or the SDK sees the rows as unsorted
+        query += sql.SQL(" WHERE tx_id < %(watermark)s::text::xid8")
+        params["watermark"] = watermark
+        if start is not None:
+            query += sql.SQL(" AND tx_id >= %(start)s::text::xid8")
+            params["start"] = int(start)
         query += sql.SQL(" ORDER BY ") + sql.SQL(", ").join(sql.Identifier(c) for c in self.table.order_by)
         names = [c.name for c in self.table.columns]
         batch_size = int(self.config.get("batch_size", 10_000))
@@ -75,13 +74,12 @@ class TableStream(Stream):
             for row in cursor:
                 last = {name: _to_json(value) for name, value in zip(names, row, strict=True)}
                 yield last
-        if self.table.incremental:
-            # Everything below the watermark has now been emitted: start there next time.
-            state["replication_key"] = "tx_id"
-            state["replication_key_value"] = watermark
-            state["source_id"] = self.snapshot.source_id
-            if last is not None:  # the newest row read: it must still be there next time
-                state["last_row"] = {**{k: last[k] for k in self.table.key}, "tx_id": last["tx_id"]}
+        # Everything below the watermark has now been emitted: start there next time.
+        state["replication_key"] = "tx_id"
+        state["replication_key_value"] = watermark
+        state["source_id"] = self.snapshot.source_id
+        if last is not None:  # the newest row read: it must still be there next time
+            state["last_row"] = {**{k: last[k] for k in self.table.key}, "tx_id": last["tx_id"]}
 
     def _distrust(self, state: dict[str, Any], start: int) -> str | None:
         """Why the stored bookmark is impossible for this database (None: it is plausible).

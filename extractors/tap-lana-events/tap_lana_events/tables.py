@@ -67,7 +67,6 @@ class Table:
     name: str
     columns: tuple[Column, ...]
     key: tuple[str, ...]
-    incremental: bool = True  # read by transaction id; otherwise a full copy each run
     order_by: tuple[str, ...] = ("tx_id",)
 
     def column(self, name: str) -> Column:
@@ -202,21 +201,6 @@ TABLES: tuple[Table, ...] = (
         ),
         key=("account_id", "version"),
         order_by=("tx_id", "account_id", "version"),
-    ),
-    Table(
-        "ledger_current_balances",
-        (
-            Column("account_id", UUID),
-            Column("currency", TEXT),
-            Column("version", INT),
-            Column("debit_total", BIGINT),
-            Column("credit_total", BIGINT),
-            Column("balance", BIGINT),
-            Column("updated_at", TIMESTAMPTZ),
-        ),
-        key=("account_id",),
-        incremental=False,  # the one mutable table: small, copied whole
-        order_by=("account_id",),
     ),
 )
 TABLES_BY_NAME = {t.name: t for t in TABLES}
