@@ -3,6 +3,9 @@
 lana-flow run [--date YYYY-MM-DD]   EL, checks, dbt build, reports for one business date
                                     (default: the latest business date in the core)
 eval "$(lana-flow env)"             DAGSTER_HOME and the instance's storage, for `dagster ...`
+
+A user's mistake or an unreachable database is one line on stderr and exit code 2; `--debug`
+shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -13,25 +16,77 @@ import shlex
 import sys
 from datetime import date
 
+import psycopg
+
+from core_app.adapters.embedded_server import EmbeddedServerError
 from core_app.config import resolve_databases
+
+
+class UsageError(Exception):
+    """Something the user can fix; the message says what."""
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lana-flow", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="materialise every asset for one business date")
-    run.add_argument("--date", type=date.fromisoformat, help="business date (YYYY-MM-DD)")
+    run.add_argument("--date", type=_business_date, help="business date (YYYY-MM-DD)")
     commands.add_parser("env", help="print the variables `dagster dev` needs (for eval)")
     args = parser.parse_args(argv)
+    try:
+        return _main(args)
+    except (UsageError, EmbeddedServerError, psycopg.OperationalError) as exc:
+        if args.debug:
+            raise
+        print(f"lana-flow: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
 
+
+def _business_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _one_line(exc: Exception) -> str:
+    if isinstance(exc, psycopg.OperationalError):
+        first = (str(exc).strip().splitlines() or ["connection failed"])[0]
+        return (
+            f"cannot reach the database ({first}): start the embedded server with `lana-core db start`, "
+            "or check LANA_DATABASE_URL"
+        )
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _checked_date(core_url: str, wanted: date | None) -> date:
+    """The business date to run: the one asked for, if the core has it; else the latest."""
+    from orchestration.resources import CoreDatabase
+
+    first, latest = CoreDatabase(url=core_url).business_dates()
+    if first is None or latest is None:
+        raise UsageError("the core holds no ledger transactions yet: nothing to report")
+    business_date = wanted or latest
+    if not first <= business_date <= latest:
+        raise UsageError(
+            f"no business date {business_date.isoformat()} in the core: its business dates run from "
+            f"{first.isoformat()} to {latest.isoformat()}"
+        )
+    return business_date
+
+
+def _main(args: argparse.Namespace) -> int:
     databases = resolve_databases()
+    business_date = _checked_date(databases.core_url, args.date) if args.command == "run" else None
     environment = {**databases.environment(), **_prepare(databases.core_url)}
     if args.command == "env":
         for name, value in environment.items():
             print(f"export {name}={shlex.quote(value)}")
         return 0
     os.environ.update(environment)
-    return _run(databases.core_url, args.date)
+    assert business_date is not None
+    return _run(business_date)
 
 
 def _prepare(core_url: str) -> dict[str, str]:
@@ -42,17 +97,12 @@ def _prepare(core_url: str) -> dict[str, str]:
     return prepare_instance(core_url)
 
 
-def _run(core_url: str, business_date: date | None) -> int:
+def _run(business_date: date) -> int:
     import dagster as dg
 
     from orchestration.definitions import defs
-    from orchestration.resources import CoreDatabase, ReportOutput
+    from orchestration.resources import ReportOutput
 
-    if business_date is None:
-        business_date = CoreDatabase(url=core_url).latest_business_date()
-        if business_date is None:
-            print("the core holds no ledger transactions yet: nothing to report", file=sys.stderr)
-            return 2
     partition = business_date.isoformat()
     print(f"==> Dagster job daily_reports, business date {partition}")
     with dg.DagsterInstance.get() as instance:

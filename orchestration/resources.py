@@ -34,11 +34,13 @@ class CoreDatabase(dg.ConfigurableResource):
             row = conn.execute("SELECT count(*) FROM outbox_events").fetchone()
         return int(row[0]) if row else 0
 
-    def latest_business_date(self) -> date | None:
-        """The UTC business date of the newest ledger transaction (None for an empty core)."""
+    def business_dates(self) -> tuple[date | None, date | None]:
+        """The first and the latest business date with ledger transactions (None, None if empty)."""
         with psycopg.connect(self.url) as conn:
-            row = conn.execute("SELECT max(effective_date) FROM ledger_transactions").fetchone()
-        return row[0] if row else None
+            row = conn.execute(
+                "SELECT min(effective_date), max(effective_date) FROM ledger_transactions"
+            ).fetchone()
+        return (row[0], row[1]) if row else (None, None)
 
 
 class Warehouse(dg.ConfigurableResource):

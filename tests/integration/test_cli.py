@@ -38,3 +38,37 @@ def test_unreachable_database_is_reported(monkeypatch: pytest.MonkeyPatch, capsy
     monkeypatch.setenv("LANA_DATABASE_URL", "postgresql://postgres@127.0.0.1:1/lana?connect_timeout=2")
     assert main(["migrate"]) == 1
     assert "lana-core: error:" in capsys.readouterr().err
+
+
+def test_lana_flow_refuses_a_date_the_core_does_not_have(core_url: str, monkeypatch, capsys) -> None:
+    from core_app.simulator import SimulationConfig, simulate
+    from orchestration.cli import main as lana_flow
+
+    monkeypatch.setenv("LANA_DATABASE_URL", core_url)
+    assert lana_flow(["run"]) == 2
+    assert capsys.readouterr().err == (
+        "lana-flow: error: the core holds no ledger transactions yet: nothing to report\n"
+    )
+    simulate(core_url, SimulationConfig(customers=2, days=5, seed=1), progress=lambda _: None)
+    for wanted in ("2020-01-01", "2026-01-15"):
+        assert lana_flow(["run", "--date", wanted]) == 2
+        err = capsys.readouterr().err
+        assert err == (
+            f"lana-flow: error: no business date {wanted} in the core: its business dates run from "
+            "2025-01-01 to 2025-01-05\n"
+        )
+    with pytest.raises(SystemExit) as exit_:
+        lana_flow(["run", "--date", "2025-02-30"])
+    assert exit_.value.code == 2 and "not a date (YYYY-MM-DD): '2025-02-30'" in capsys.readouterr().err
+
+
+def test_lana_flow_names_an_unreachable_database(monkeypatch, capsys) -> None:
+    from orchestration.cli import main as lana_flow
+
+    monkeypatch.setenv("LANA_DATABASE_URL", "postgresql://postgres@127.0.0.1:1/lana?connect_timeout=2")
+    assert lana_flow(["run"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lana-flow: error: cannot reach the database (") and err.count("\n") == 1
+    assert "lana-core db start" in err and "Traceback" not in err
+    with pytest.raises(psycopg.OperationalError):
+        lana_flow(["--debug", "run"])
