@@ -329,11 +329,26 @@ def validate(connection_string: str, suites: Iterable[Suite], dialect: str = "po
     return outcomes
 
 
+def _raised(info) -> str | None:
+    """The error an expectation raised, if any: GX reports it on the result, or per metric."""
+    if not info:
+        return None
+    candidates = [info, *info.values()] if isinstance(info, dict) else [info]
+    for candidate in candidates:
+        get = candidate.get if isinstance(candidate, dict) else lambda k, c=candidate: getattr(c, k, None)
+        if get("raised_exception"):
+            message = str(get("exception_message") or "an error")
+            return message.strip().splitlines()[0]
+    return None
+
+
 def _describe(result) -> str:
     config = result.expectation_config
     details = result.result or {}
-    if result.exception_info and result.exception_info.get("raised_exception"):
-        return f"{config.type}: could not run ({result.exception_info.get('exception_message')})"
+    error = _raised(result.exception_info)
+    if error:
+        what = config.description or config.type
+        return f"{what}: could not be evaluated ({error})"
     if config.type == "unexpected_rows_expectation":
         rows = details.get("observed_value")
         return f"{rows} row(s): {config.description}"

@@ -1,0 +1,27 @@
+"""The Great Expectations suites on a real warehouse: what a failure says."""
+
+from __future__ import annotations
+
+import psycopg
+from tap_lana_events.warehouse import prepare_raw_schema
+
+from core_app.config import sqlalchemy_url
+from orchestration import quality
+
+
+def test_an_amount_that_is_not_a_number_is_named_not_counted(warehouse_url: str) -> None:
+    prepare_raw_schema(warehouse_url, "raw")
+    with psycopg.connect(warehouse_url) as conn:
+        conn.execute(
+            "INSERT INTO raw.deposit_events (id, sequence, event_type, event, recorded_at, global_position,"
+            " tx_id) VALUES (gen_random_uuid(), 1, 'initialized', '{\"amount\": \"12,50\"}', now(), 1, 1)"
+        )
+    (suite,) = [s for s in quality.raw_suites("raw") if s.table == "deposit_events"]
+    (outcome,) = quality.validate(sqlalchemy_url(warehouse_url), [suite])
+    assert not outcome.passed
+    (failure,) = [f for f in outcome.failures if "amount" in f]
+    assert failure == (
+        "deposit 'initialized' events with a non-positive amount (the core's events carry positive amounts): "
+        "could not be evaluated ((psycopg.errors.InvalidTextRepresentation) invalid input syntax for type "
+        'bigint: "12,50")'
+    )
