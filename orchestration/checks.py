@@ -11,12 +11,14 @@ from datetime import date
 import dagster as dg
 
 from orchestration import quality
-from orchestration.assets.raw_layer import RAW_KEYS
+from orchestration.assets.raw_layer import RAW_KEYS, extract_load_of
 from orchestration.assets.report_deliveries import report_key
+from orchestration.completeness import incomplete_streams
 from orchestration.report_files import REPORTS
-from orchestration.resources import Warehouse
+from orchestration.resources import CoreDatabase, MeltanoState, Warehouse
 
 GX_CHECK = "great_expectations"
+COMPLETE_CHECK = "complete"
 
 
 def _results(outcomes, key_for) -> Iterator[dg.AssetCheckResult]:
@@ -68,3 +70,38 @@ def report_expectations(
     suites = quality.report_suites(warehouse.reports_schema, business_date)
     outcomes = quality.validate(warehouse.sqlalchemy_url(warehouse.reports_schema), suites, warehouse.kind)
     yield from _results(outcomes, report_key)
+
+
+@dg.multi_asset_check(
+    specs=[
+        dg.AssetCheckSpec(
+            COMPLETE_CHECK,
+            asset=key,
+            blocking=True,
+            description="Every core row below the extract/load's watermark is in the raw table, and no other "
+            "(row count and a checksum over the keys)",
+        )
+        for key in RAW_KEYS.values()
+    ],
+)
+def raw_layer_completeness(
+    core: CoreDatabase, warehouse: Warehouse, meltano_state: MeltanoState
+) -> Iterator[dg.AssetCheckResult]:
+    watermarks = extract_load_of(core, warehouse, meltano_state).watermarks()
+    different = incomplete_streams(core.url, warehouse, watermarks)
+    for name, key in RAW_KEYS.items():
+        watermark = watermarks.get(name)
+        yield dg.AssetCheckResult(
+            asset_key=key,
+            check_name=COMPLETE_CHECK,
+            passed=watermark is not None and name not in different,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=(
+                f"raw.{name}: never extracted (no bookmark)"
+                if watermark is None
+                else f"raw.{name}: {different[name]}"
+                if name in different
+                else f"raw.{name}: equals the core below transaction {watermark}"
+            ),
+            metadata={"watermark": watermark or 0},
+        )

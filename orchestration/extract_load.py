@@ -84,6 +84,32 @@ class ExtractLoad:
         schema = {"TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": raw_schema} if warehouse_kind == "postgres" else {}
         self.env = el_environment(core_url, warehouse_url, **schema, **(extra_env or {}))
 
+    @property
+    def state_id(self) -> str:
+        """Meltano's name for this extract/load's bookmarks."""
+        environment, loader = LOADERS[self.warehouse_kind]
+        base = f"{environment}:tap-lana-events-to-{loader}"
+        return f"{base}:{self.state_suffix}" if self.state_suffix else base
+
+    def watermarks(self) -> dict[str, int]:
+        """Per stream, the transaction id below which the last completed run loaded every row."""
+        result = subprocess.run(
+            [str(BIN / "meltano"), "state", "get", self.state_id],
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if result.returncode != 0:
+            raise ExtractLoadError(f"cannot read the state {self.state_id}: {result.stderr.strip()[-2000:]}")
+        bookmarks = json.loads(result.stdout).get("singer_state", {}).get("bookmarks", {})
+        return {
+            stream: int(bookmark["replication_key_value"])
+            for stream, bookmark in bookmarks.items()
+            if bookmark.get("replication_key_value") is not None
+        }
+
     def _prepare_warehouse(self) -> None:
         if self.warehouse_kind == "postgres":
             assert self.warehouse_url is not None

@@ -95,6 +95,23 @@ class Warehouse(dg.ConfigurableResource):
             return sqlalchemy_url(self.url)
         return f"bigquery://{self.bigquery_project}/{schema}"
 
+    def raw_relation(self, table: str) -> str:
+        """A raw table's name in this warehouse's SQL."""
+        if self.kind == "bigquery":
+            return f"`{self.bigquery_project}.{self.raw_schema}.{table}`"
+        return sql.SQL("{}.{}").format(sql.Identifier(self.raw_schema), sql.Identifier(table)).as_string()
+
+    def fetch_row(self, query: str) -> tuple:
+        """The first row of a query of ours (no user input in it)."""
+        self.check()
+        if self.kind == "postgres":
+            with psycopg.connect(self.url) as conn:
+                return tuple(conn.execute(query).fetchone() or ())  # type: ignore[arg-type]
+        from google.cloud import bigquery
+
+        rows = list(bigquery.Client(project=self.bigquery_project).query(query).result())
+        return tuple(rows[0].values()) if rows else ()
+
     def read_report(self, table: str, as_of: date) -> tuple[list[str], list[tuple]]:
         """Column names and the rows of one report table for one business date.
 

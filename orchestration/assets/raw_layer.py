@@ -16,6 +16,18 @@ RAW_KEYS = {table.name: dg.AssetKey(["raw", table.name]) for table in TABLES}  #
 TRANSIENT = dg.RetryPolicy(max_retries=3, delay=15, backoff=dg.Backoff.EXPONENTIAL)
 
 
+def extract_load_of(core: CoreDatabase, warehouse: Warehouse, meltano_state: MeltanoState) -> ExtractLoad:
+    """The Meltano extract/load between these resources."""
+    warehouse.check()
+    return ExtractLoad(
+        core.url,
+        warehouse.url or None,
+        warehouse_kind=warehouse.kind,
+        raw_schema=warehouse.raw_schema,
+        state_suffix=meltano_state.suffix or None,
+    )
+
+
 @dg.multi_asset(
     name="extract_load",
     specs=[
@@ -33,14 +45,7 @@ TRANSIENT = dg.RetryPolicy(max_retries=3, delay=15, backoff=dg.Backoff.EXPONENTI
 def extract_load(
     context: dg.AssetExecutionContext, core: CoreDatabase, warehouse: Warehouse, meltano_state: MeltanoState
 ) -> Iterator[dg.MaterializeResult]:
-    warehouse.check()
-    result = ExtractLoad(
-        core.url,
-        warehouse.url or None,
-        warehouse_kind=warehouse.kind,
-        raw_schema=warehouse.raw_schema,
-        state_suffix=meltano_state.suffix or None,
-    ).run(
+    result = extract_load_of(core, warehouse, meltano_state).run(
         # A killed run leaves Meltano's job marked running, and Meltano refuses the next run with
         # the same state for minutes. Dagster runs one extract/load at a time (the run queue holds
         # one run), so such a mark is always stale here: take it over. The gap-safe bookmarks and

@@ -130,7 +130,7 @@ def test_report_files_are_byte_identical(both_warehouses) -> None:
 
 def test_the_bigquery_run_used_bigquery_throughout(both_warehouses) -> None:
     output = both_warehouses["outputs"]["bigquery", LATER]
-    assert "dbt build --target bigquery" in output and "131 of 131 passed" in output
+    assert "dbt build --target bigquery" in output and "148 of 148 passed" in output
     with psycopg.connect(both_warehouses["core"]) as conn:
         (deposits,) = conn.execute("SELECT count(*) FROM deposit_events").fetchone()
     columns, rows = bigquery_rows(both_warehouses["project"], "lana_raw", "deposit_events")

@@ -50,3 +50,14 @@ def test_seed_types_must_be_bigquery_types(checked) -> None:
     seeds = json.loads(json.dumps(check.manifest))
     seeds["nodes"]["seed.lana.provision_rates"]["config"]["column_types"]["aging_bucket"] = "varchar(16)"
     assert [p.node for p in seed_type_problems(seeds)] == ["seed.lana.provision_rates"]
+
+
+def test_the_completeness_check_is_valid_googlesql(checked) -> None:
+    from tap_lana_events.tables import TABLES
+
+    from orchestration.completeness import _tally_sql
+
+    check, _, _ = checked
+    for table in TABLES:
+        query = _tally_sql(table, f"`acme-bank`.`lana_raw`.`{table.name}`", "bigquery", 12345)
+        assert check.problem(query) is None, (table.name, check.problem(query))

@@ -247,3 +247,30 @@ def test_a_killed_extract_load_does_not_block_the_next_run(new_database, tmp_pat
         )
     assert result.success, [e.message for e in result.all_events if e.is_failure]
     assert_raw_equals_source(core_url, warehouse_url)
+
+
+def test_a_raw_row_lost_after_loading_fails_the_completeness_check(new_database, tmp_path) -> None:
+    """The tap's bookmarks keep the raw layer complete; this check would see them fail."""
+    core_url, warehouse_url = new_database(), new_database(migrated=False)
+    simulate(core_url, SimulationConfig(customers=4, days=8, seed=6))
+    defs = _definitions(core_url, warehouse_url, tmp_path / "reports")
+
+    def refresh() -> dg.ExecuteInProcessResult:
+        with dg.DagsterInstance.ephemeral() as instance:
+            return defs.resolve_job_def("refresh_raw_layer").execute_in_process(
+                instance=instance, raise_on_error=False
+            )
+
+    first = refresh()
+    complete = [c for c in check_evaluations(first) if c.check_name == "complete"]
+    assert first.success and len(complete) == 17 and all(c.passed for c in complete)
+    with psycopg.connect(warehouse_url) as conn:
+        conn.execute("DELETE FROM raw.deposit_events WHERE ctid = (SELECT min(ctid) FROM raw.deposit_events)")
+    (deposits,) = _sql(core_url, "SELECT count(*) FROM deposit_events")[0]
+
+    second = refresh()
+    assert not second.success
+    failed = {c.asset_key.to_user_string(): c.description for c in check_evaluations(second) if not c.passed}
+    assert list(failed) == ["raw/deposit_events"]
+    assert f"the core has {deposits:,} rows" in failed["raw/deposit_events"]
+    assert f"but the raw layer {deposits - 1:,} rows" in failed["raw/deposit_events"]
