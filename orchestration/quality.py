@@ -44,6 +44,29 @@ POSITIVE_MOVEMENTS = ("deposit", "withdrawal", "disbursal", "payment", "obligati
 
 
 @dataclass(frozen=True)
+class Posting:
+    """A business event that the core posts to the ledger in the same transaction: the ledger
+    transaction has `template` and the event's aggregate id as its correlation id."""
+
+    aggregate: str
+    event_type: str
+    template: str
+    amount_is_debits: bool = False  # the event's `amount` equals the transaction's debits
+
+
+POSTINGS = (
+    Posting("deposit", "initialized", "DEPOSIT", amount_is_debits=True),
+    Posting("withdrawal", "initialized", "WITHDRAWAL_INITIATED", amount_is_debits=True),
+    Posting("withdrawal", "confirmed", "WITHDRAWAL_CONFIRMED"),
+    Posting("withdrawal", "cancelled", "WITHDRAWAL_CANCELLED"),
+    Posting("disbursal", "initialized", "DISBURSAL"),
+    Posting("payment", "initialized", "PAYMENT"),
+)
+# Movements on a customer's deposit account: the account must exist.
+ACCOUNT_MOVEMENTS = ("deposit", "withdrawal")
+
+
+@dataclass(frozen=True)
 class Suite:
     schema: str
     table: str
@@ -53,6 +76,16 @@ class Suite:
     @property
     def name(self) -> str:
         return f"{self.schema}.{self.table}"
+
+    @property
+    def batch_sql(self) -> str:
+        """The rows the suite checks (the date is a `date`, formatted here, never user text)."""
+        rows = f"SELECT * FROM {self.schema}.{self.table}"
+        return (
+            rows
+            if self.as_of is None
+            else f"{rows} WHERE as_of_date = CAST('{self.as_of.isoformat()}' AS DATE)"
+        )
 
 
 @dataclass(frozen=True)
@@ -75,10 +108,66 @@ def _gx() -> tuple[ModuleType, ModuleType]:
     return great_expectations, great_expectations.expectations
 
 
-def _json_bigint(dialect: str, column: str, key: str) -> str:
+def _json_text(dialect: str, column: str, key: str) -> str:
     if dialect == "bigquery":
-        return f"cast(json_value({column}, '$.{key}') as int64)"
-    return f"cast({column} ->> '{key}' as bigint)"
+        return f"json_value({column}, '$.{key}')"
+    return f"({column} ->> '{key}')"
+
+
+def _json_bigint(dialect: str, column: str, key: str) -> str:
+    return f"cast({_json_text(dialect, column, key)} as {'int64' if dialect == 'bigquery' else 'bigint'})"
+
+
+def _text(dialect: str, column: str) -> str:
+    return f"cast({column} as {'string' if dialect == 'bigquery' else 'text'})"
+
+
+def _ledger_agreement(schema: str, dialect: str) -> dict[str, list]:
+    """Per raw table, the expectations that its events and the ledger agree (both ways).
+
+    (GX substitutes `{batch}` with an aliased subquery: it is wrapped once more to be aliased here.)
+    """
+    found: dict[str, list] = {}
+    debits = (
+        f"(SELECT transaction_id, sum(amount) AS debits FROM {schema}.ledger_entries "
+        "WHERE side = 'debit' GROUP BY transaction_id)"
+    )
+    for p in POSTINGS:
+        amount = _json_bigint(dialect, "e.event", "amount")
+        mismatch = f" OR d.debits IS NULL OR d.debits <> {amount}" if p.amount_is_debits else ""
+        found.setdefault(f"{p.aggregate}_events", []).append(
+            _rows(
+                f"{p.aggregate} '{p.event_type}' events without their {p.template} ledger transaction"
+                + (" for the same amount" if p.amount_is_debits else ""),
+                f"SELECT e.id, e.event_type, {amount if p.amount_is_debits else 'NULL'} AS event_amount, "
+                f"t.id AS ledger_transaction_id, d.debits AS ledger_debits FROM (SELECT * FROM {{batch}}) e "
+                f"LEFT JOIN {schema}.ledger_transactions t ON t.correlation_id = e.id "
+                f"AND t.template = '{p.template}' LEFT JOIN {debits} d ON d.transaction_id = t.id "
+                f"WHERE e.event_type = '{p.event_type}' AND (t.id IS NULL{mismatch})",
+            )
+        )
+        found.setdefault("ledger_transactions", []).append(
+            _rows(
+                f"{p.template} ledger transactions without their {p.aggregate} '{p.event_type}' event",
+                "SELECT t.id, t.template, t.correlation_id, t.effective_date "
+                f"FROM (SELECT * FROM {{batch}}) t "
+                f"WHERE t.template = '{p.template}' AND NOT EXISTS (SELECT 1 FROM "
+                f"{schema}.{p.aggregate}_events e WHERE e.id = t.correlation_id "
+                f"AND e.event_type = '{p.event_type}')",
+            )
+        )
+    for aggregate in ACCOUNT_MOVEMENTS:
+        account = _json_text(dialect, "e.event", "deposit_account_id")
+        found.setdefault(f"{aggregate}_events", []).append(
+            _rows(
+                f"{aggregate} events on a deposit account the core never opened",
+                f"SELECT e.id, e.event_type, {account} AS deposit_account_id "
+                "FROM (SELECT * FROM {batch}) e "
+                f"WHERE e.event_type = 'initialized' AND {account} NOT IN "
+                f"(SELECT {_text(dialect, 'id')} FROM {schema}.deposit_account_events)",
+            )
+        )
+    return found
 
 
 def _rows(description: str, query: str):
@@ -87,6 +176,12 @@ def _rows(description: str, query: str):
 
 
 def raw_suites(schema: str, dialect: str = "postgres") -> list[Suite]:
+    suites = _raw_table_suites(schema, dialect)
+    agreement = _ledger_agreement(schema, dialect)
+    return [Suite(s.schema, s.table, [*s.expectations, *agreement.get(s.table, [])]) for s in suites]
+
+
+def _raw_table_suites(schema: str, dialect: str) -> list[Suite]:
     _, gxe = _gx()
     events = registered_events()
     suites: list[Suite] = []
@@ -312,21 +407,33 @@ def validate(connection_string: str, suites: Iterable[Suite], dialect: str = "po
             sources[suite.schema] = source
         if suite.as_of is None:
             asset = source.add_table_asset(suite.name, table_name=suite.table, schema_name=suite.schema)  # type: ignore[attr-defined]
-        else:  # a literal, not a parameter: GX takes a query text; the date is a `date`, not input
-            asset = source.add_query_asset(  # type: ignore[attr-defined]
-                suite.name,
-                query=f"SELECT * FROM {suite.schema}.{suite.table} "
-                f"WHERE as_of_date = CAST('{suite.as_of.isoformat()}' AS DATE)",
-            )
+        else:
+            asset = source.add_query_asset(suite.name, query=suite.batch_sql)  # type: ignore[attr-defined]
         batch = asset.add_batch_definition_whole_table("whole table")
         gx_suite = context.suites.add(gx.ExpectationSuite(suite.name, expectations=list(suite.expectations)))
         definition = context.validation_definitions.add(
             gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
         )
         result = definition.run()
-        failures = [_describe(r) for r in result.results if not r.success]
+        failures = [
+            _describe(r) + _examples(source, suite, r)  # type: ignore[arg-type]
+            for r in result.results
+            if not r.success
+        ]
         outcomes.append(Outcome(suite.name, suite.table, len(result.results), failures))
     return outcomes
+
+
+def _examples(source, suite: Suite, result, limit: int = 3) -> str:
+    """For a failed row-query expectation, the first offending rows with their values."""
+    config = result.expectation_config
+    if config.type != "unexpected_rows_expectation" or not (result.result or {}).get("observed_value"):
+        return ""
+    query = config.kwargs["unexpected_rows_query"].replace("{batch}", f"({suite.batch_sql}) AS batch")
+    with source.get_engine().connect() as conn:  # GX's own engine for this warehouse
+        rows = conn.exec_driver_sql(f"SELECT * FROM ({query}) AS offending LIMIT {limit}").mappings().all()
+    shown = "; ".join(", ".join(f"{k}={v}" for k, v in row.items()) for row in rows)
+    return f", e.g. {shown}" if shown else ""
 
 
 def _raised(info) -> str | None:
