@@ -102,13 +102,17 @@ def _run(business_date: date) -> int:
 
     from orchestration.definitions import defs
     from orchestration.resources import ReportOutput
+    from orchestration.run_health import fail_orphaned_runs, worker_tags
 
     partition = business_date.isoformat()
     print(f"==> Dagster job daily_reports, business date {partition}")
     with dg.DagsterInstance.get() as instance:
+        for run_id in fail_orphaned_runs(instance):
+            print(f"marked run {run_id} failed: the process that ran it is gone")
         result = defs.resolve_job_def("daily_reports").execute_in_process(
             partition_key=partition,
             instance=instance,
+            tags=worker_tags(),
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )

@@ -12,6 +12,7 @@ from orchestration.assets.report_deliveries import finance_report_files
 from orchestration.checks import raw_layer_completeness, raw_layer_expectations, report_expectations
 from orchestration.jobs import daily_reports, daily_reports_schedule, refresh_raw_layer
 from orchestration.resources import resources_from_environment
+from orchestration.run_health import orphaned_runs
 from orchestration.sensors import new_outbox_events
 
 
@@ -22,7 +23,7 @@ def build_definitions(resources: Mapping[str, object]) -> dg.Definitions:
         asset_checks=[raw_layer_completeness, raw_layer_expectations, report_expectations],
         jobs=[daily_reports, refresh_raw_layer],
         schedules=[daily_reports_schedule],
-        sensors=[new_outbox_events],
+        sensors=[new_outbox_events, orphaned_runs],
         resources=dict(resources),
     )
 

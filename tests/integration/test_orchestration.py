@@ -274,3 +274,44 @@ def test_a_raw_row_lost_after_loading_fails_the_completeness_check(new_database,
     assert list(failed) == ["raw/deposit_events"]
     assert f"the core has {deposits:,} rows" in failed["raw/deposit_events"]
     assert f"but the raw layer {deposits - 1:,} rows" in failed["raw/deposit_events"]
+
+
+def test_a_run_whose_process_died_is_failed_so_the_queue_moves_on() -> None:
+    import subprocess
+
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    from orchestration.run_health import fail_orphaned_runs, orphaned_runs, worker_tags
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    with dg.DagsterInstance.ephemeral() as instance:
+        dead = DagsterRun(
+            job_name="daily_reports",
+            run_id=str(uuid.uuid4()),
+            status=dg.DagsterRunStatus.STARTED,
+            tags={**worker_tags(), "lana/pid": str(gone.pid)},
+        )
+        alive = DagsterRun(
+            job_name="daily_reports",
+            run_id=str(uuid.uuid4()),
+            status=dg.DagsterRunStatus.STARTED,
+            tags=worker_tags(),
+        )
+        other_host = DagsterRun(
+            job_name="daily_reports",
+            run_id=str(uuid.uuid4()),
+            status=dg.DagsterRunStatus.STARTED,
+            tags={"lana/host": "elsewhere", "lana/pid": str(gone.pid)},
+        )
+        for run in (dead, alive, other_host):
+            instance.add_run(run)
+        result = orphaned_runs(dg.build_sensor_context(instance=instance))
+        assert result.skip_message == f"marked failed: {dead.run_id}"
+        status = {r.run_id: r.status for r in instance.get_runs()}
+        assert status == {
+            dead.run_id: dg.DagsterRunStatus.FAILURE,
+            alive.run_id: dg.DagsterRunStatus.STARTED,  # this very process
+            other_host.run_id: dg.DagsterRunStatus.STARTED,  # not ours to judge
+        }
+        assert fail_orphaned_runs(instance) == []
