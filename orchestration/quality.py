@@ -114,8 +114,20 @@ def _json_text(dialect: str, column: str, key: str) -> str:
     return f"({column} ->> '{key}')"
 
 
+def _is_integer(dialect: str, text: str) -> str:
+    """SQL: the JSON value's text is a 64-bit integer (amounts are whole minor units)."""
+    if dialect == "bigquery":
+        return f"safe_cast({text} as int64) is not null"
+    # No braces in the pattern: GX reads them as placeholders. Up to 18 digits fit in 64 bits.
+    return f"({text} ~ '^-?[0-9]+$' AND length({text}) <= 19)"
+
+
 def _json_bigint(dialect: str, column: str, key: str) -> str:
-    return f"cast({_json_text(dialect, column, key)} as {'int64' if dialect == 'bigquery' else 'bigint'})"
+    """A JSON field as a 64-bit integer, NULL where it is not one (a separate check names those)."""
+    text = _json_text(dialect, column, key)
+    if dialect == "bigquery":
+        return f"safe_cast({text} as int64)"
+    return f"(CASE WHEN {_is_integer(dialect, text)} THEN cast({text} as bigint) END)"
 
 
 def _text(dialect: str, column: str) -> str:
@@ -199,17 +211,26 @@ def _raw_table_suites(schema: str, dialect: str) -> list[Suite]:
             if agg != aggregate:
                 continue
             for name in (f for f in MONEY_FIELDS if f in cls.model_fields):
-                value = _json_bigint(dialect, "event", name)
+                text, value = _json_text(dialect, "event", name), _json_bigint(dialect, "event", name)
                 positive = (
                     name == "amount" and event_type == "initialized" and aggregate in POSITIVE_MOVEMENTS
                 )
                 wanted, wrong = ("positive", "non-positive") if positive else ("non-negative", "negative")
+                rows = (
+                    f"SELECT id, sequence, {text} AS {name} FROM {{batch}} WHERE event_type = '{event_type}'"
+                )
+                checks.append(
+                    _rows(
+                        f"{aggregate} '{event_type}' events whose {name} is not a whole number"
+                        " of minor units",
+                        f"{rows} AND {text} IS NOT NULL AND NOT ({_is_integer(dialect, text)})",
+                    )
+                )
                 checks.append(
                     _rows(
                         f"{aggregate} '{event_type}' events with a {wrong} {name}"
                         f" (the core's events carry {wanted} {name}s)",
-                        f"SELECT * FROM {{batch}} WHERE event_type = '{event_type}' "
-                        f"AND {value} {'<=' if positive else '<'} 0",
+                        f"{rows} AND {value} {'<=' if positive else '<'} 0",
                     )
                 )
         suites.append(Suite(schema, table, checks))

@@ -116,6 +116,8 @@ class Catalog:
                 self.root.catalog.append(project_catalog)
             self.datasets[key] = SimpleCatalog(name=dataset, table=[], catalog=[])
             project_catalog.catalog.append(self.datasets[key])
+            if not any(c.name == dataset for c in self.root.catalog):  # `dataset.table`: default project
+                self.root.catalog.append(self.datasets[key])
         return self.datasets[key]
 
     def add(self, project: str, dataset: str, table: str, columns: Iterable[tuple[str, object]]) -> None:

@@ -61,3 +61,19 @@ def test_the_completeness_check_is_valid_googlesql(checked) -> None:
     for table in TABLES:
         query = _tally_sql(table, f"`acme-bank`.`lana_raw`.`{table.name}`", "bigquery", 12345)
         assert check.problem(query) is None, (table.name, check.problem(query))
+
+
+def test_the_raw_checks_are_valid_googlesql(checked) -> None:
+    """The Great Expectations row queries, as they run on BigQuery (dataset.table, default project)."""
+    from orchestration.quality import raw_suites
+
+    check, _, _ = checked
+    queries = [
+        (suite.table, e.description, e.unexpected_rows_query.replace("{batch}", f"lana_raw.{suite.table}"))
+        for suite in raw_suites("lana_raw", "bigquery")
+        for e in suite.expectations
+        if getattr(e, "unexpected_rows_query", None)
+    ]
+    assert len(queries) > 40
+    problems = [(table, what, check.problem(sql)) for table, what, sql in queries]
+    assert [p for p in problems if p[2]] == []
