@@ -30,13 +30,17 @@ def storage_url(core_url: str) -> str:
     configured = os.environ.get(STORAGE_URL_ENV)
     if configured:
         return configured
-    params = conninfo_to_dict(with_database(core_url, STORAGE_DATABASE))
-    # dagster-postgres takes a URL (SQLAlchemy, psycopg2 driver), not a key=value string.
+    return postgres_url(with_database(core_url, STORAGE_DATABASE))
+
+
+def postgres_url(conninfo: str) -> str:
+    """A libpq URL or key=value string as the URL dagster-postgres takes (psycopg2 driver)."""
+    params = conninfo_to_dict(conninfo)
     auth = quote(params.get("user", "postgres"), safe="") + (
         f":{quote(params['password'], safe='')}" if params.get("password") else ""
     )
     host, port = params.get("host", "127.0.0.1"), params.get("port", 5432)
-    return f"postgresql://{auth}@{host}:{port}/{STORAGE_DATABASE}"
+    return f"postgresql://{auth}@{host}:{port}/{params.get('dbname', STORAGE_DATABASE)}"
 
 
 def prepare_instance(core_url: str) -> dict[str, str]:

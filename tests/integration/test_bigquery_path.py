@@ -14,9 +14,7 @@ Partitioning, clustering and `maximum_bytes_billed` are stored by the emulator, 
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from datetime import date
 
 import psycopg
@@ -24,30 +22,15 @@ import pytest
 
 from core_app.simulator import SimulationConfig, simulate
 from orchestration.dbt_project import DBT_PROJECT
-from orchestration.extract_load import BIN, REPO
+from orchestration.extract_load import REPO
 from orchestration.report_files import REPORTS
 from tests.bigquery.emulator import BigQueryEmulator, install_bigquery_loader
 from tests.bigquery.relations import bigquery_rows, dbt_relations, postgres_rows
+from tests.flow_helpers import flow_environment, lana_flow
 
 pytestmark = pytest.mark.slow
 
 LATER, EARLIER = date(2025, 4, 20), date(2025, 3, 31)  # built in this order: the second is a backfill
-# Set by a developer's shell or by `lana-core db env`; a run must not inherit them.
-INHERITED = ("LANA_WAREHOUSE_URL", "LANA_WAREHOUSE_KIND", "DBT_TARGET", "LANA_RAW_SCHEMA", "LANA_BQ_DATASET")
-
-
-def _lana_flow(environment: dict[str, str], business_date: date) -> str:
-    result = subprocess.run(
-        [str(BIN / "lana-flow"), "run", "--date", business_date.isoformat()],
-        cwd=REPO,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    assert result.returncode == 0, f"lana-flow run failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
-    assert "asset checks: " in result.stdout and "FAILED" not in result.stdout, result.stdout[-3000:]
-    return result.stdout + result.stderr  # Dagster logs to stderr
 
 
 @pytest.fixture(scope="module")
@@ -55,17 +38,7 @@ def both_warehouses(module_database, tmp_path_factory):
     core_url, warehouse_url, dagster_url = module_database(), module_database(False), module_database(False)
     simulate(core_url, SimulationConfig(customers=24, days=110, seed=5))
     work = tmp_path_factory.mktemp("bigquery-path")
-    base = {k: v for k, v in os.environ.items() if k not in INHERITED}
-    base.update(
-        {
-            "LANA_DATABASE_URL": core_url,
-            "LANA_DAGSTER_STORAGE_URL": _url(dagster_url),
-            "DAGSTER_HOME": str(work / "dagster"),
-            # Bookmarks of their own (not a developer's `scripts/el.sh` ones).
-            "MELTANO_DATABASE_URI": f"sqlite:///{work / 'meltano.db'}",
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-        }
-    )
+    base = flow_environment(core_url, dagster_url, work)
     postgres = {**base, "LANA_WAREHOUSE_URL": warehouse_url, "LANA_REPORTS_DIR": str(work / "files-postgres")}
     with BigQueryEmulator(work / "emulator") as emulator, pytest.MonkeyPatch.context() as patch:
         for name, value in emulator.environment().items():  # for this process's own BigQuery reads
@@ -75,7 +48,7 @@ def both_warehouses(module_database, tmp_path_factory):
         outputs = {}
         for name, environment in (("postgres", postgres), ("bigquery", bigquery)):
             for business_date in (LATER, EARLIER):
-                outputs[name, business_date] = _lana_flow(environment, business_date)
+                outputs[name, business_date] = lana_flow(environment, business_date)
         yield {
             "core": core_url,
             "warehouse": warehouse_url,
@@ -83,16 +56,6 @@ def both_warehouses(module_database, tmp_path_factory):
             "files": {"postgres": work / "files-postgres", "bigquery": work / "files-bigquery"},
             "outputs": outputs,
         }
-
-
-def _url(conninfo: str) -> str:
-    """dagster-postgres takes a URL, not a key=value string."""
-    from psycopg.conninfo import conninfo_to_dict
-
-    params = conninfo_to_dict(conninfo)
-    return (
-        f"postgresql://{params.get('user', 'postgres')}@{params['host']}:{params['port']}/{params['dbname']}"
-    )
 
 
 def test_every_dbt_relation_holds_the_same_rows_on_both_warehouses(both_warehouses) -> None:

@@ -315,3 +315,52 @@ def test_a_run_whose_process_died_is_failed_so_the_queue_moves_on() -> None:
             other_host.run_id: dg.DagsterRunStatus.STARTED,  # not ours to judge
         }
         assert fail_orphaned_runs(instance) == []
+
+
+def test_a_killed_lana_flow_run_does_not_block_the_next(module_database, tmp_path) -> None:
+    """Kill `lana-flow run` mid-way: its run stays STARTED; the next one marks it failed and completes."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from orchestration.extract_load import REPO
+    from tests.flow_helpers import flow_environment, lana_flow, lana_flow_command
+
+    core_url, warehouse_url, dagster_url = module_database(), module_database(False), module_database(False)
+    simulate(core_url, SimulationConfig(customers=6, days=20, seed=9))
+    environment = {
+        **flow_environment(core_url, dagster_url, tmp_path),
+        "LANA_WAREHOUSE_URL": warehouse_url,
+        "LANA_REPORTS_DIR": str(tmp_path / "reports"),
+    }
+    business_date = date(2025, 1, 20)
+    killed = subprocess.Popen(
+        lana_flow_command(business_date),
+        cwd=REPO,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 180
+    started: list = []
+    while time.monotonic() < deadline and not started:
+        time.sleep(1)
+        started = (
+            _sql(dagster_url, "SELECT run_id FROM runs WHERE status = 'STARTED'")
+            if _has_runs(dagster_url)
+            else []
+        )
+    assert started, "the run never started"
+    os.killpg(killed.pid, signal.SIGKILL)
+    killed.wait()
+
+    output = lana_flow(environment, business_date)
+    assert f"marked run {started[0][0]} failed: the process that ran it is gone" in output
+    statuses = dict(_sql(dagster_url, "SELECT run_id, status FROM runs"))
+    assert statuses[started[0][0]] == "FAILURE" and sorted(statuses.values()) == ["FAILURE", "SUCCESS"]
+
+
+def _has_runs(url: str) -> bool:
+    return _sql(url, "SELECT to_regclass('runs') IS NOT NULL")[0][0]
