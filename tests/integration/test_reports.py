@@ -225,7 +225,10 @@ def test_current_balances_derived_in_the_warehouse_equal_the_core(scenario) -> N
         "SELECT account_id::text, currency, version, debit_total, credit_total, balance FROM {} ORDER BY 1"
     )
     core = _rows(scenario["core"], query.format("ledger_current_balances"))
-    assert core and _rows(scenario["warehouse"], query.format("staging.stg_ledger_current_balances")) == core
+    assert (
+        core
+        and _rows(scenario["warehouse"], query.format("intermediate.int_ledger_current_balances")) == core
+    )
 
 
 def test_missing_personal_data_stays_missing(scenario) -> None:

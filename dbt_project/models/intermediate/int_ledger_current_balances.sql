@@ -1,6 +1,7 @@
 -- Each account's balance after its newest posting in the raw layer (version 0, all zero, before
 -- its first). The core keeps the same in ledger_current_balances, updated in place; derived here
--- from the balance history, it is as of the same watermark as every other table.
+-- from the balance history, it is as of the same watermark as every other table. A table, not a
+-- view: a view on staging views is dropped (cascade) whenever dbt rebuilds one of them alone.
 with newest as (
     select
         account_id,
