@@ -18,12 +18,13 @@ lana-flow run
 eval "$(lana-core db env)"
 echo "==> the raw layer against the core, table by table (row counts and checksums)"
 python -m tap_lana_events.report "$LANA_DATABASE_URL" "$LANA_WAREHOUSE_URL"
-echo "The report tables are in schema 'reports' of $LANA_WAREHOUSE_URL. Balance sheet:"
+echo "The report tables (every date built, column as_of_date) are in schema 'reports' of $LANA_WAREHOUSE_URL. Balance sheet:"
 python - <<PY
 import psycopg
 from core_app.summary import format_money
 with psycopg.connect("$LANA_WAREHOUSE_URL") as conn:
     for line, amount in conn.execute(
-            "select line, amount_cents from reports.balance_sheet order by line_code"):
+            "select line, amount_cents from reports.balance_sheet"
+            " where as_of_date = (select max(as_of_date) from reports.balance_sheet) order by line_code"):
         print(f"  {line:<46} {format_money(amount, 'USD'):>22}")
 PY
