@@ -59,6 +59,7 @@ class TableStream(Stream):
             )
             start = None
             state.pop("replication_key_value", None)  # or the SDK sees the rows as unsorted
+            state.pop("last_row", None)  # it vouched for that bookmark, not for the re-read
         query += sql.SQL(" WHERE tx_id < %(watermark)s::text::xid8")
         params["watermark"] = watermark
         if start is not None:
