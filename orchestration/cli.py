@@ -23,8 +23,9 @@ from sqlalchemy.exc import OperationalError
 from core_app.adapters.embedded_server import EmbeddedServerError
 from core_app.config import resolve_databases
 
-# Dagster's run storage lost mid-run: SQLAlchemy's error, or dagster-postgres' after its retries.
-DatabaseUnreachable = (OperationalError, DagsterPostgresException)
+# A database out of reach: ours (psycopg), or Dagster's run storage lost mid-run (SQLAlchemy's
+# error, or dagster-postgres' after its retries).
+DatabaseUnreachable = (psycopg.OperationalError, OperationalError, DagsterPostgresException)
 
 
 class UsageError(Exception):
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return _main(args)
-    except (UsageError, EmbeddedServerError, psycopg.OperationalError, *DatabaseUnreachable) as exc:
+    except (UsageError, EmbeddedServerError, *DatabaseUnreachable) as exc:
         if args.debug:
             raise
         print(f"lana-flow: error: {_one_line(exc)}", file=sys.stderr)
@@ -56,7 +57,7 @@ def _business_date(text: str) -> date:
 
 
 def _one_line(exc: Exception) -> str:
-    if isinstance(exc, (psycopg.OperationalError, *DatabaseUnreachable)):
+    if isinstance(exc, DatabaseUnreachable):
         first = (str(exc).strip().splitlines() or ["connection failed"])[0]
         return (
             f"cannot reach the database ({first}): start the embedded server with `lana-core db start`, "

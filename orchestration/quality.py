@@ -144,8 +144,9 @@ def _ledger_agreement(schema: str, dialect: str) -> dict[str, list]:
         f"(SELECT transaction_id, sum(amount) AS debits FROM {schema}.ledger_entries "
         "WHERE side = 'debit' GROUP BY transaction_id)"
     )
+    amount = _json_bigint(dialect, "e.event", "amount")
+    account = _json_text(dialect, "e.event", "deposit_account_id")
     for p in POSTINGS:
-        amount = _json_bigint(dialect, "e.event", "amount")
         mismatch = f" OR d.debits IS NULL OR d.debits <> {amount}" if p.amount_is_debits else ""
         found.setdefault(f"{p.aggregate}_events", []).append(
             _rows(
@@ -169,7 +170,6 @@ def _ledger_agreement(schema: str, dialect: str) -> dict[str, list]:
             )
         )
     for aggregate in ACCOUNT_MOVEMENTS:
-        account = _json_text(dialect, "e.event", "deposit_account_id")
         found.setdefault(f"{aggregate}_events", []).append(
             _rows(
                 f"{aggregate} events on a deposit account the core never opened",
