@@ -100,7 +100,7 @@ def main() -> None:
     )
     parser.add_argument("--events", type=int, default=1_000_000)
     args = parser.parse_args()
-    admin = with_database(resolve_databases().core_url, "postgres")
+    admin = with_database(resolve_databases().admin_url, "postgres")
     suffix = uuid.uuid4().hex[:8]
     names = [f"lana_bench_core_{suffix}", f"lana_bench_dw_{suffix}"]
     with psycopg.connect(admin, autocommit=True) as conn:

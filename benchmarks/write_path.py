@@ -120,7 +120,7 @@ def main() -> None:
     parser.add_argument("--deposits", type=int, default=3_000)
     parser.add_argument("--facilities", type=int, default=300)
     args = parser.parse_args()
-    admin = with_database(resolve_databases().core_url, "postgres")
+    admin = with_database(resolve_databases().admin_url, "postgres")
     names = []
     try:
         for run in (

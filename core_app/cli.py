@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from datetime import date
 
 import psycopg
 
-from core_app.adapters.embedded_server import EmbeddedPostgres, EmbeddedServerError, default_home
+from core_app.adapters.access import grant_warehouse_access
+from core_app.adapters.embedded_server import SUPERUSER, EmbeddedPostgres, EmbeddedServerError, default_home
 from core_app.adapters.schema import MigrationError, prepare_database
-from core_app.config import resolve_databases
+from core_app.config import WAREHOUSE_ADMIN_URL_ENV, Databases, resolve_databases, with_role
 from core_app.domain.errors import DomainError
 from core_app.simulator import SimulationConfig, simulate
 from core_app.summary import database_summary, format_summary
@@ -23,6 +25,12 @@ def main(argv: list[str] | None = None) -> int:
 
     db = commands.add_parser("db", help="the embedded PostgreSQL server")
     db.add_argument("action", choices=["start", "stop", "reset", "url", "status", "env"])
+    db.add_argument(
+        "--role",
+        choices=sorted(ROLE_URLS),
+        default="admin",
+        help="with `url`: the URL of this role (analyst: read-only, marts and reports)",
+    )
 
     commands.add_parser("migrate", help="apply pending schema migrations")
 
@@ -49,21 +57,38 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "db":
-        return _db(args.action)
+        return _db(args.action, args.role)
     databases = resolve_databases()
     if args.command == "migrate":
-        applied = prepare_database(databases.core_url)
+        applied = prepare_database(databases.admin_url)
+        warehouse_admin = os.environ.get(WAREHOUSE_ADMIN_URL_ENV) or (
+            with_role(databases.warehouse_url, SUPERUSER) if databases.embedded else ""
+        )
+        if warehouse_admin:
+            grant_warehouse_access(warehouse_admin, os.environ.get("LANA_RAW_SCHEMA", "raw"))
         print(f"applied: {', '.join(applied) or 'nothing, the schema is up to date'}")
         return 0
     if args.command == "simulate":
-        return _simulate(databases.core_url, args)
+        return _simulate(databases, args)
     if args.command == "summary":
         print(format_summary(database_summary(databases.core_url)))
         return 0
     raise AssertionError(args.command)
 
 
-def _db(action: str) -> int:
+# Which URL of `Databases` each role connects with.
+ROLE_URLS = {
+    "admin": "admin_url",
+    "core_app": "core_url",
+    "extractor": "extractor_url",
+    "loader": "loader_url",
+    "transformer": "warehouse_url",
+    "analyst": "analyst_url",
+    "orchestrator": "dagster_url",
+}
+
+
+def _db(action: str, role: str) -> int:
     if action == "env":
         # For shells: eval "$(lana-core db env)" points Meltano, dbt, ... at the databases.
         databases = resolve_databases()
@@ -80,7 +105,11 @@ def _db(action: str) -> int:
         server.reset()
         print(f"deleted the embedded server's data under {server.runtime_dir}")
     elif action == "url":
-        print(server.url("lana"))
+        if server.running_port() is None:
+            raise EmbeddedServerError(
+                "the embedded PostgreSQL server is not running: run `lana-core db start`"
+            )
+        print(getattr(resolve_databases(start_embedded=False), ROLE_URLS[role]))
     elif action == "status":
         port = server.running_port()
         print(f"running on port {port}" if port else "not running")
@@ -88,10 +117,11 @@ def _db(action: str) -> int:
     return 0
 
 
-def _simulate(conninfo: str, args: argparse.Namespace) -> int:
+def _simulate(databases: Databases, args: argparse.Namespace) -> int:
     if args.customers < 1 or args.days < 1:
         raise DomainError("--customers and --days must be at least 1")
-    prepare_database(conninfo)
+    prepare_database(databases.admin_url)
+    conninfo = databases.core_url
     if args.if_empty and database_summary(conninfo).events:
         print(
             "the core database already holds events: not simulating again (`lana-core db reset` starts over)"

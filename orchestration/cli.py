@@ -21,7 +21,7 @@ from dagster_postgres.utils import DagsterPostgresException
 from sqlalchemy.exc import OperationalError
 
 from core_app.adapters.embedded_server import EmbeddedServerError
-from core_app.config import resolve_databases
+from core_app.config import Databases, resolve_databases
 
 # A database out of reach: ours (psycopg), or Dagster's run storage lost mid-run (SQLAlchemy's
 # error, or dagster-postgres' after its retries).
@@ -84,8 +84,8 @@ def _checked_date(core_url: str, wanted: date | None) -> date:
 
 def _main(args: argparse.Namespace) -> int:
     databases = resolve_databases()
-    business_date = _checked_date(databases.core_url, args.date) if args.command == "run" else None
-    environment = {**databases.environment(), **_prepare(databases.core_url)}
+    business_date = _checked_date(databases.extractor_url, args.date) if args.command == "run" else None
+    environment = {**databases.environment(), **_prepare(databases)}
     if args.command == "env":
         for name, value in environment.items():
             print(f"export {name}={shlex.quote(value)}")
@@ -95,12 +95,12 @@ def _main(args: argparse.Namespace) -> int:
     return _run(business_date)
 
 
-def _prepare(core_url: str) -> dict[str, str]:
+def _prepare(databases: Databases) -> dict[str, str]:
     from orchestration.dbt_project import prepare_manifest
     from orchestration.instance import prepare_instance
 
     prepare_manifest(force=True)  # the models as they are now, not as last parsed
-    return prepare_instance(core_url)
+    return prepare_instance(databases.dagster_url, databases.admin_url)
 
 
 def _run(business_date: date) -> int:

@@ -17,11 +17,14 @@ from pathlib import Path
 
 from tap_lana_events.warehouse import prepare_raw_schema
 
-from core_app.config import Databases
+from core_app.config import DATABASE_URL_ENV, EXTRACTOR_URL_ENV, Databases
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent  # meltano, the tap and the loader live in this environment
 
+# Meltano writes each plugin's configuration, database URLs included, to .meltano/run/ and leaves
+# it there when a run is killed: only the owner may read what it writes.
+PRIVATE_FILES = 0o077
 LOADERS = {"postgres": ("dev", "target-postgres"), "bigquery": ("prod", "target-bigquery")}
 
 
@@ -39,7 +42,10 @@ class LoadResult:
         return sum(self.records_per_stream.values())
 
 
-def el_environment(core_url: str, warehouse_url: str | None, **extra: str) -> dict[str, str]:
+def el_environment(
+    core_url: str, warehouse_url: str | None, loader_url: str | None = None, **extra: str
+) -> dict[str, str]:
+    """`core_url` is read by the tap; the loader writes with `loader_url` (default: `warehouse_url`)."""
     environment = {
         **os.environ,
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -47,9 +53,12 @@ def el_environment(core_url: str, warehouse_url: str | None, **extra: str) -> di
         "DO_NOT_TRACK": "1",
     }
     if warehouse_url:
-        environment.update(Databases(core_url, warehouse_url, embedded=False).environment())
+        databases = Databases(
+            core_url, warehouse_url, embedded=False, extractor_url=core_url, loader_url=loader_url or ""
+        )
+        environment.update(databases.environment())
     else:  # BigQuery: the loader's settings come from the LANA_BQ_* variables (meltano.yml)
-        environment["LANA_DATABASE_URL"] = core_url
+        environment.update({DATABASE_URL_ENV: core_url, EXTRACTOR_URL_ENV: core_url})
     environment.update(extra)
     return environment
 
@@ -70,19 +79,21 @@ class ExtractLoad:
         raw_schema: str = "raw",
         state_suffix: str | None = None,
         extra_env: dict[str, str] | None = None,
+        loader_url: str | None = None,
     ) -> None:
         if warehouse_kind not in LOADERS:
             raise ValueError(f"unknown warehouse kind {warehouse_kind!r}: expected one of {sorted(LOADERS)}")
         if warehouse_kind == "postgres" and not warehouse_url:
             raise ValueError("a PostgreSQL warehouse needs its URL")
         self.warehouse_url = warehouse_url
+        self.loader_url = loader_url or warehouse_url
         self.warehouse_kind = warehouse_kind
         self.raw_schema = raw_schema
         self.state_suffix = state_suffix
         # The loader writes to the schema the raw tables were prepared in (meltano.yml's `raw` is
         # only the default).
         schema = {"TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": raw_schema} if warehouse_kind == "postgres" else {}
-        self.env = el_environment(core_url, warehouse_url, **schema, **(extra_env or {}))
+        self.env = el_environment(core_url, warehouse_url, loader_url, **schema, **(extra_env or {}))
 
     @property
     def state_id(self) -> str:
@@ -100,6 +111,7 @@ class ExtractLoad:
             capture_output=True,
             text=True,
             timeout=300,
+            umask=PRIVATE_FILES,
         )
         if result.returncode != 0:
             raise ExtractLoadError(f"cannot read the state {self.state_id}: {result.stderr.strip()[-2000:]}")
@@ -111,9 +123,10 @@ class ExtractLoad:
         }
 
     def _prepare_warehouse(self) -> None:
+        _make_private(REPO / ".meltano")
         if self.warehouse_kind == "postgres":
-            assert self.warehouse_url is not None
-            prepare_raw_schema(self.warehouse_url, self.raw_schema)
+            assert self.loader_url is not None
+            prepare_raw_schema(self.loader_url, self.raw_schema)
 
     def command(self, *options: str, log_format: str = "uncolored") -> list[str]:
         environment, loader = LOADERS[self.warehouse_kind]
@@ -143,6 +156,7 @@ class ExtractLoad:
             capture_output=True,
             text=True,
             timeout=timeout,
+            umask=PRIVATE_FILES,
         )
         lines = [_parse(line) for line in result.stderr.splitlines()]
         if result.returncode != 0:
@@ -171,7 +185,16 @@ class ExtractLoad:
             stderr=subprocess.DEVNULL,
             text=True,
             start_new_session=True,
+            umask=PRIVATE_FILES,
         )
+
+
+def _make_private(folder: Path) -> None:
+    """Files written by older versions (0644) become the owner's only."""
+    folder.mkdir(exist_ok=True)
+    for path in [folder, *(folder / "run").rglob("*")]:
+        if path.stat().st_mode & 0o077:
+            path.chmod(path.stat().st_mode & 0o700)
 
 
 @dataclass(frozen=True)

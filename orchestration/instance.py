@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import psycopg
 from psycopg import sql
@@ -25,12 +25,9 @@ def dagster_home() -> Path:
     return Path(configured) if configured else default_home() / "dagster"
 
 
-def storage_url(core_url: str) -> str:
-    """LANA_DAGSTER_STORAGE_URL, else a `lana_dagster` database on the core's server."""
-    configured = os.environ.get(STORAGE_URL_ENV)
-    if configured:
-        return configured
-    return postgres_url(with_database(core_url, STORAGE_DATABASE))
+def storage_url(dagster_url: str) -> str:
+    """LANA_DAGSTER_STORAGE_URL, else `dagster_url` (the embedded server's `lana_dagster`)."""
+    return os.environ.get(STORAGE_URL_ENV) or postgres_url(dagster_url)
 
 
 def postgres_url(conninfo: str) -> str:
@@ -40,14 +37,17 @@ def postgres_url(conninfo: str) -> str:
         f":{quote(params['password'], safe='')}" if params.get("password") else ""
     )
     host, port = params.get("host", "127.0.0.1"), params.get("port", 5432)
-    return f"postgresql://{auth}@{host}:{port}/{params.get('dbname', STORAGE_DATABASE)}"
+    rest = {k: v for k, v in params.items() if k not in ("user", "password", "host", "port", "dbname")}
+    query = ("?" + urlencode(rest, safe="/")) if rest else ""  # passfile=..., sslmode=...
+    return f"postgresql://{auth}@{host}:{port}/{params.get('dbname', STORAGE_DATABASE)}{query}"
 
 
-def prepare_instance(core_url: str) -> dict[str, str]:
-    """Create the storage database and the home folder if needed; the variables Dagster needs."""
-    url = storage_url(core_url)
+def prepare_instance(dagster_url: str, admin_url: str) -> dict[str, str]:
+    """Create the storage database (as the administrator) and the home folder if needed; the
+    variables Dagster needs."""
+    url = storage_url(dagster_url)
     database = conninfo_to_dict(url).get("dbname") or STORAGE_DATABASE
-    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
+    with psycopg.connect(with_database(admin_url, "postgres"), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
         if not exists:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))

@@ -16,7 +16,13 @@ import dagster as dg
 import psycopg
 from psycopg import sql
 
-from core_app.config import DATABASE_URL_ENV, WAREHOUSE_URL_ENV, sqlalchemy_url, warehouse_environment
+from core_app.config import (
+    EXTRACTOR_URL_ENV,
+    LOADER_URL_ENV,
+    WAREHOUSE_URL_ENV,
+    sqlalchemy_url,
+    warehouse_environment,
+)
 
 WAREHOUSE_KIND_ENV = "LANA_WAREHOUSE_KIND"  # postgres (default) or bigquery
 REPORTS_DIR_ENV = "LANA_REPORTS_DIR"
@@ -47,8 +53,10 @@ class Warehouse(dg.ConfigurableResource):
     """Where the raw layer and the dbt models live: PostgreSQL (local) or BigQuery (production)."""
 
     kind: str = "postgres"
-    url: str = ""  # PostgreSQL: a libpq URL; unused for BigQuery
+    url: str = ""  # PostgreSQL: a libpq URL (dbt's and the checks' role); unused for BigQuery
+    loader_url: str = ""  # PostgreSQL: the loader's role, if not the same as `url`
     bigquery_project: str = ""
+    bigquery_location: str = "US"
     raw_schema: str = "raw"  # on BigQuery, the raw dataset
     reports_schema: str = "reports"  # dbt's `reports` schema (a dataset of that name on BigQuery)
 
@@ -87,6 +95,16 @@ class Warehouse(dg.ConfigurableResource):
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
+
+    def install_pseudonymisation_key(self) -> None:
+        """The personal-data key where dbt's staging reads it (orchestration/pseudonymisation.py)."""
+        from orchestration.pseudonymisation import install_key_bigquery, install_key_postgres
+
+        self.check()
+        if self.kind == "postgres":
+            install_key_postgres(self.url)
+        else:
+            install_key_bigquery(self.bigquery_project, self.bigquery_location)
 
     def sqlalchemy_url(self, schema: str) -> str:
         """For Great Expectations (SQLAlchemy): the warehouse, with `schema` as BigQuery's dataset."""
@@ -179,12 +197,16 @@ def resources_from_environment() -> dict[str, object]:
         warehouse = Warehouse(
             kind="bigquery",
             bigquery_project=os.environ.get("LANA_BQ_PROJECT", ""),
+            bigquery_location=os.environ.get("LANA_BQ_LOCATION", "US"),
             raw_schema=os.environ.get("LANA_BQ_RAW_DATASET", "lana_raw"),
         )
     else:
-        warehouse = Warehouse(kind="postgres", url=dg.EnvVar(WAREHOUSE_URL_ENV))
+        warehouse = Warehouse(
+            kind="postgres", url=dg.EnvVar(WAREHOUSE_URL_ENV), loader_url=os.environ.get(LOADER_URL_ENV, "")
+        )
     return {
-        "core": CoreDatabase(url=dg.EnvVar(DATABASE_URL_ENV)),
+        # The orchestrator only reads the core: as the extractor, whose role can do nothing else.
+        "core": CoreDatabase(url=dg.EnvVar(EXTRACTOR_URL_ENV)),
         "warehouse": warehouse,
         "meltano_state": MeltanoState(),
         "report_output": ReportOutput(directory=os.environ.get(REPORTS_DIR_ENV, str(REPO / "reports"))),

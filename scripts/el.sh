@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 eval "$(lana-core db env)"
+umask 077   # Meltano's run files hold the plugins' configuration: the owner's only
 
 if [[ "${LANA_WAREHOUSE_KIND:-postgres}" == "bigquery" ]]; then default_environment=prod; else default_environment=dev; fi
 environment="${MELTANO_ENVIRONMENT:-$default_environment}"
@@ -16,6 +17,6 @@ log_level="${LANA_EL_LOG_LEVEL:-warning}"
 if [[ "$environment" == "prod" ]]; then
     meltano --log-level "$log_level" --environment prod run tap-lana-events target-bigquery "$@"
 else
-    python -m tap_lana_events.warehouse "$LANA_WAREHOUSE_URL" raw
+    python -m tap_lana_events.warehouse "$LANA_LOADER_URL" raw
     meltano --log-level "$log_level" --environment "$environment" run tap-lana-events target-postgres "$@"
 fi

@@ -25,7 +25,7 @@ START = date(2025, 1, 1)
 
 @pytest.fixture(scope="session")
 def admin_url() -> str:
-    return with_database(resolve_databases().core_url, "postgres")
+    return with_database(resolve_databases().admin_url, "postgres")
 
 
 @pytest.fixture(scope="session")

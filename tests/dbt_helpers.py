@@ -9,8 +9,10 @@ from pathlib import Path
 
 from core_app.config import warehouse_environment
 from orchestration.extract_load import BIN, REPO
+from orchestration.pseudonymisation import install_key_postgres
 
 DBT_PROJECT = REPO / "dbt_project"
+TEST_PII_KEY = bytes(range(32))  # the tests' pseudonymisation key (never the embedded default's)
 
 
 def dbt_environment(warehouse_url: str, **extra: str) -> dict[str, str]:
@@ -31,6 +33,8 @@ def run_dbt(
     target_path: Path | None = None,
     env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
+    if warehouse_url and args[0] in ("build", "run", "seed", "test"):
+        install_key_postgres(warehouse_url, TEST_PII_KEY)
     command = [str(BIN / "dbt"), *args]
     if vars:
         command += ["--vars", json.dumps(vars)]

@@ -4,11 +4,18 @@ We drive the wheel's `initdb` and `pg_ctl` ourselves instead of its `get_server(
 listens on a unix socket only (Meltano and dbt want TCP) and, as root, runs `useradd` and chmods
 every parent directory up to `/`.
 
-PostgreSQL refuses to run as root. When we are root, the server runs as the unprivileged user
-`nobody`; that user must be able to traverse every directory leading to the binaries and the data
-directory. A checkout under a 0700 home (e.g. /root) is not traversable, so in that case the
-binaries are copied once to /var/tmp and the data directory lives there too, under a name derived
-from the project home so that each checkout keeps its own server.
+Nobody but the project's owner gets in: every connection (TCP, the unix socket, replication)
+needs a SCRAM password; the passwords are generated on first start and kept in a libpq password
+file (`<home>/secrets/pgpass`, mode 0600) that the URLs name (`?passfile=`), so no URL, log or
+Meltano run file carries a password. The unix socket sits in a private 0700 directory.
+
+PostgreSQL refuses to run as root. When we are root, each project's server runs as an
+unprivileged OS user of its own (`lana-pg-<digest of the project home>`, created on first start),
+so one project's server cannot read another's data directory (0700, owned by that user). That user
+must be able to traverse every directory leading to the binaries and the data directory. A
+checkout under a 0700 home (e.g. /root) is not traversable, so in that case the binaries are
+copied once to /var/tmp and the data directory lives there too, under a name derived from the
+project home so that each checkout keeps its own server.
 """
 
 from __future__ import annotations
@@ -20,20 +27,37 @@ import importlib.util
 import os
 import pwd
 import shutil
+import signal
 import socket
 import stat
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
+from urllib.parse import quote
 
 import psycopg
+from psycopg import sql
 
-SERVER_USER = "nobody"
-DATABASES = ("lana", "lana_dw")
+from core_app.adapters.access import ORCHESTRATOR, ROLES
+from core_app.adapters.password_file import PasswordFile
+
+# Each database and its owner (None: the superuser).
+DATABASES = {"lana": None, "lana_dw": None, "lana_dagster": ORCHESTRATOR.name}
 SUPERUSER = "postgres"
 HOST = "127.0.0.1"
+# No `trust` anywhere: every local and TCP connection, replication included, proves a password.
+PG_HBA = """\
+# Written by core_app/adapters/embedded_server.py: password (SCRAM) authentication only.
+local   all             all                                     scram-sha-256
+host    all             all             127.0.0.1/32            scram-sha-256
+host    all             all             ::1/128                 scram-sha-256
+local   replication     all                                     scram-sha-256
+host    replication     all             127.0.0.1/32            scram-sha-256
+host    replication     all             ::1/128                 scram-sha-256
+"""
 
 
 class EmbeddedServerError(RuntimeError):
@@ -46,15 +70,40 @@ class RunAs:
     gid: int
 
 
-def _run_as() -> RunAs | None:
+def server_user_name(home: Path) -> str:
+    """The OS user a project's server runs as when we are root: one per project home."""
+    return "lana-pg-" + hashlib.sha256(str(home.resolve()).encode()).hexdigest()[:10]
+
+
+def _run_as(home: Path) -> RunAs | None:
     if os.geteuid() != 0:
         return None
+    name = server_user_name(home)
     try:
-        entry = pwd.getpwnam(SERVER_USER)
-    except KeyError as exc:  # pragma: no cover - every Debian/Ubuntu image has it
-        raise EmbeddedServerError(
-            f"running as root needs the unprivileged user {SERVER_USER!r} to run PostgreSQL"
-        ) from exc
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        created = subprocess.run(
+            [
+                "useradd",
+                "--system",
+                "--user-group",
+                "--no-create-home",
+                "--home-dir",
+                "/nonexistent",
+                "--shell",
+                "/usr/sbin/nologin",
+                "--comment",
+                f"PostgreSQL of {home}",
+                name,
+            ],
+            capture_output=True,
+            text=True,
+        )
+        if created.returncode not in (0, 9):  # 9: created meanwhile by a concurrent start
+            raise EmbeddedServerError(
+                f"could not create the OS user {name!r} to run PostgreSQL as: {created.stderr.strip()}"
+            ) from None
+        entry = pwd.getpwnam(name)
     return RunAs(uid=entry.pw_uid, gid=entry.pw_gid)
 
 
@@ -107,26 +156,37 @@ class EmbeddedPostgres:
 
     def __init__(self, home: Path) -> None:
         self.home = home.resolve()
-        self.run_as = _run_as()
-        if self.run_as and not _traversable_by(self.home, self.run_as):
+        self.run_as = _run_as(self.home)
+        if self.run_as and not _traversable_by(self.home.parent, self.run_as):
             digest = hashlib.sha256(str(self.home).encode()).hexdigest()[:12]
             self.runtime_dir = Path("/var/tmp") / f"lana-{digest}"
         else:
             self.runtime_dir = self.home
         self.data_dir = self.runtime_dir / "pgdata"
         self.port_file = self.home / "pg-port"
+        self.passwords = PasswordFile(self.home / "secrets" / "pgpass", HOST)
+        # Short (unix socket paths are limited to 107 bytes) and private (0700, the server's user).
+        self.socket_dir = Path("/tmp") / f"lana-pg-{hashlib.sha256(str(self.home).encode()).hexdigest()[:10]}"
 
     # -- public API -------------------------------------------------------------------------
 
     def start(self) -> int:
         """Initialise on first use, start if not running, create the databases; return the port."""
-        self.home.mkdir(parents=True, exist_ok=True)
+        self._make_home()
         with self._lock():
             port = self.running_port()
+            if port is not None and self._owned_by_another_user():
+                self._stop_foreign_server()  # started by an older version, as `nobody`
+                port = None
             if port is None:
                 if not (self.data_dir / "PG_VERSION").exists():
                     self._initdb()
+                else:
+                    self._take_ownership()
                 port = self._start_server()
+            if "trust" in self._hba_rules():
+                self._require_passwords(port)
+            self._ensure_login_roles(port)
             self._ensure_databases(port)
             return port
 
@@ -147,23 +207,40 @@ class EmbeddedPostgres:
             self.port_file.unlink(missing_ok=True)
 
     def running_port(self) -> int | None:
-        """The port of the running server, or None. A server that outlived a killed parent counts."""
-        pid_file = self.data_dir / "postmaster.pid"
-        if not pid_file.exists():
-            return None
-        status = self._pg_ctl("status", check=False)
-        if status.returncode != 0:
-            return None
-        lines = pid_file.read_text().splitlines()
-        return int(lines[3])
+        """The port of the running server, or None. A server that outlived a killed parent counts.
 
-    def url(self, database: str = "lana", port: int | None = None) -> str:
+        Read from postmaster.pid rather than `pg_ctl status`: as root, a server started by an older
+        version runs as another user, whose data directory the new server user cannot read."""
+        pid = self._postmaster_pid()
+        if pid is None:
+            return None
+        return int((self.data_dir / "postmaster.pid").read_text().splitlines()[3])
+
+    def _postmaster_pid(self) -> int | None:
+        try:
+            lines = (self.data_dir / "postmaster.pid").read_text().splitlines()
+            pid = int(lines[0])
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            return None
+        return pid if b"postgres" in command and len(lines) > 3 else None
+
+    def url(self, database: str = "lana", port: int | None = None, role: str = SUPERUSER) -> str:
+        """A libpq URL for `role`; its password is read from the password file it names."""
         port = port if port is not None else self.running_port()
         if port is None:
             raise EmbeddedServerError("the embedded PostgreSQL server is not running")
-        return f"postgresql://{SUPERUSER}@{HOST}:{port}/{database}"
+        passfile = quote(str(self.passwords.path), safe="/")
+        return f"postgresql://{role}@{HOST}:{port}/{database}?passfile={passfile}"
 
     # -- internals --------------------------------------------------------------------------
+
+    def _make_home(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        # Others may traverse (the server's user reaches its data directory) but not list it; the
+        # secrets and the data directory inside are 0700.
+        if self.home.stat().st_uid == os.geteuid():
+            self.home.chmod(0o711)
 
     @contextlib.contextmanager
     def _lock(self) -> Iterator[None]:
@@ -231,26 +308,108 @@ class EmbeddedPostgres:
         self.data_dir.mkdir(mode=0o700)
         if self.run_as is not None:
             os.chown(self.data_dir, self.run_as.uid, self.run_as.gid)
-        self._run(
-            [
-                str(self._bin_dir() / "initdb"),
-                "-D",
-                str(self.data_dir),
-                "-U",
-                SUPERUSER,
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--locale=C.UTF-8",
-            ]
-        )
+        # initdb reads the superuser's password from a file its user can read: one inside the new
+        # (0700) data directory, deleted right after.
+        password_file = self.data_dir / "initdb.pw"
+        password_file.write_text(self.passwords.password(SUPERUSER) + "\n")
+        password_file.chmod(0o600)
+        if self.run_as is not None:
+            os.chown(password_file, self.run_as.uid, self.run_as.gid)
+        try:
+            self._run(
+                [
+                    str(self._bin_dir() / "initdb"),
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    SUPERUSER,
+                    "--auth=scram-sha-256",
+                    f"--pwfile={password_file}",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                ]
+            )
+        finally:
+            password_file.unlink(missing_ok=True)
+        self._write_hba()
+
+    def _write_hba(self) -> None:
+        hba = self.data_dir / "pg_hba.conf"
+        hba.write_text(PG_HBA)
+        hba.chmod(0o600)
+        if self.run_as is not None:
+            os.chown(hba, self.run_as.uid, self.run_as.gid)
+
+    def _hba_rules(self) -> str:
+        """pg_hba.conf without its comments."""
+        try:
+            text = (self.data_dir / "pg_hba.conf").read_text()
+        except OSError:
+            return ""
+        return "\n".join(line.split("#")[0] for line in text.splitlines())
+
+    def _owned_by_another_user(self) -> bool:
+        return self.run_as is not None and self.data_dir.stat().st_uid != self.run_as.uid
+
+    def _stop_foreign_server(self) -> None:
+        """Fast shutdown (SIGINT) of a server running as another user: pg_ctl, which must run as
+        the server's user, cannot signal it."""
+        pid = self._postmaster_pid()
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGINT)
+        deadline = time.monotonic() + 60
+        while self._postmaster_pid() is not None:
+            if time.monotonic() > deadline:
+                raise EmbeddedServerError(f"the PostgreSQL server (pid {pid}) did not stop within 60 s")
+            time.sleep(0.1)
+
+    def _take_ownership(self) -> None:
+        """A data directory made by an older version (as the shared `nobody`) becomes this
+        project's server user's own."""
+        if not self._owned_by_another_user():
+            return
+        assert self.run_as is not None
+        for path in [self.data_dir, *self.data_dir.rglob("*")]:
+            os.lchown(path, self.run_as.uid, self.run_as.gid)
+
+    def _require_passwords(self, port: int) -> None:
+        """Upgrade a server initialised with `trust` (older versions): set the superuser's password
+        while trust still lets us in, then switch every rule to SCRAM."""
+        with psycopg.connect(
+            host=HOST, port=port, user=SUPERUSER, dbname="postgres", autocommit=True
+        ) as conn:
+            conn.execute(
+                sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                    sql.Identifier(SUPERUSER), sql.Literal(self.passwords.password(SUPERUSER))
+                )
+            )
+        self._write_hba()
+        self._pg_ctl("reload")
 
     def _start_server(self) -> int:
         port = self._choose_port()
-        options = f"-h {HOST} -p {port} -k /tmp -c max_connections=200 -c TimeZone=UTC"
+        self._make_socket_dir()
+        options = f"-h {HOST} -p {port} -k {self.socket_dir} -c max_connections=200 -c TimeZone=UTC"
         self._pg_ctl("-l", str(self.data_dir / "server.log"), "-w", "-t", "60", "-o", options, "start")
         self.port_file.write_text(f"{port}\n")
         return port
+
+    def _make_socket_dir(self) -> None:
+        """A directory only the server's user can enter. In /tmp someone else could have created
+        it first: then refuse rather than put the socket where they can reach it."""
+        owner = self.run_as.uid if self.run_as else os.geteuid()
+        group = self.run_as.gid if self.run_as else os.getegid()
+        with contextlib.suppress(FileExistsError):
+            self.socket_dir.mkdir(mode=0o700)
+            os.chown(self.socket_dir, owner, group)
+        info = self.socket_dir.lstat()
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != owner or info.st_mode & 0o077:
+            raise EmbeddedServerError(
+                f"{self.socket_dir} (the server's socket directory) exists but is not a private "
+                "directory of the server's user: remove it and start again"
+            )
 
     def _choose_port(self) -> int:
         """LANA_PG_PORT, else the port this server had before (clients keep their URLs across
@@ -272,9 +431,25 @@ class EmbeddedPostgres:
     def _ensure_databases(self, port: int) -> None:
         with psycopg.connect(self.url("postgres", port), autocommit=True) as conn:
             existing = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
-            for name in DATABASES:
+            for name, owner in DATABASES.items():
                 if name not in existing:
-                    conn.execute(f'CREATE DATABASE "{name}"')
+                    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+                    if owner:
+                        statement += sql.SQL(" OWNER {}").format(sql.Identifier(owner))
+                    conn.execute(statement)
+            conn.execute("REVOKE ALL ON DATABASE postgres FROM PUBLIC")
+
+    def _ensure_login_roles(self, port: int) -> None:
+        """Each least-privilege role (core_app/adapters/access.py) may log in here, with a
+        password of its own from the password file. What it may do is granted by the migrations."""
+        with psycopg.connect(self.url("postgres", port), autocommit=True) as conn:
+            for role in ROLES:
+                password = sql.Literal(self.passwords.password(role.name))
+                exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role.name,)).fetchone()
+                verb = "ALTER" if exists else "CREATE"
+                conn.execute(
+                    sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(role.name), password)
+                )
 
     def _log_tail(self) -> str:
         log = self.data_dir / "server.log"

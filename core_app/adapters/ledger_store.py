@@ -10,7 +10,7 @@ from uuid import UUID, uuid5
 
 import psycopg
 
-from core_app.domain.errors import NotFound, UnbalancedTransaction
+from core_app.domain.errors import LimitExceeded, NotFound, UnbalancedTransaction
 from core_app.domain.ledger import (
     ACCOUNT_SETS,
     OMNIBUS_ACCOUNTS,
@@ -22,6 +22,8 @@ from core_app.domain.ledger import (
 
 JOURNAL_ID = uuid5(UUID("6f1c1f63-5a0e-4d4b-9b4c-6b5f1c0a7e01"), "journal:general")
 JOURNAL_NAME = "General ledger"
+
+LARGEST_STORED_AMOUNT = 2**63 - 1  # the ledger's bigint columns
 
 
 @dataclass(eq=False)
@@ -144,6 +146,11 @@ class PostgresLedger:
                     state.debit_total += entry.amount
                 else:
                     state.credit_total += entry.amount
+                if max(state.debit_total, state.credit_total) > LARGEST_STORED_AMOUNT:
+                    raise LimitExceeded(
+                        f"account {entry.account.code}'s running total would exceed the largest amount "
+                        f"the ledger stores ({LARGEST_STORED_AMOUNT:,} minor units)"
+                    )
                 state.balance = balance_on_normal_side(
                     state.normal_side, state.debit_total, state.credit_total
                 )

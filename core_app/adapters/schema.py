@@ -43,9 +43,11 @@ def prepare_database(conninfo: str) -> list[str]:
     """Apply pending migrations and install the chart of accounts; safe to run any number of times."""
     from datetime import UTC, datetime
 
+    from core_app.adapters.access import grant_core_access
     from core_app.adapters.ledger_store import install_chart_of_accounts
 
     applied = migrate(conninfo)
+    grant_core_access(conninfo)
     with psycopg.connect(conninfo) as conn:
         install_chart_of_accounts(conn, datetime(2000, 1, 1, tzinfo=UTC))
     return applied

@@ -15,7 +15,7 @@ from core_app.adapters.event_store import AggregateCache, PostgresEventStore, co
 from core_app.adapters.ledger_store import PostgresLedger, create_accounts
 from core_app.application.clock import Clock
 from core_app.domain.aggregate import Aggregate
-from core_app.domain.errors import ConcurrencyConflict, UnbalancedTransaction
+from core_app.domain.errors import ConcurrencyConflict, StorageRefused, UnbalancedTransaction
 from core_app.domain.ledger import Account, LedgerTransaction
 
 A = TypeVar("A", bound=Aggregate)
@@ -116,6 +116,11 @@ class UnitOfWork:
             raise UnbalancedTransaction(str(error.diag.message_primary)) from None
         except pg_errors.DeadlockDetected:
             raise ConcurrencyConflict("concurrent ledger update deadlocked; retry") from None
+        except (psycopg.DataError, psycopg.IntegrityError) as error:
+            # Whatever else the database refuses (a value out of range, a constraint): a domain
+            # error naming it, never a driver's exception; the transaction is rolled back whole.
+            detail = error.diag.message_primary if error.diag else None
+            raise StorageRefused(f"the database refused the command: {detail or error}") from None
         self.events.mark_stored(aggregates)
         self._stored = aggregates
         self.stats.events += events

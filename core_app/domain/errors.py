@@ -37,3 +37,7 @@ class UnbalancedTransaction(DomainError):
 
 class InvalidInput(DomainError):
     pass
+
+
+class StorageRefused(DomainError):
+    """The database refused what a command would write (a value out of range, a constraint)."""

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from core_app.domain.errors import InvalidInput
 
 
 class DomainEvent(BaseModel):
@@ -20,6 +22,14 @@ class DomainEvent(BaseModel):
     public_name: ClassVar[str | None] = None
     # Personal data never leaves the core through the outbox.
     pii_fields: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _text_is_storable(self) -> DomainEvent:
+        # PostgreSQL text cannot hold NUL; refused here with the field's name, not by the driver.
+        for name, value in self:
+            if isinstance(value, str) and "\x00" in value:
+                raise InvalidInput(f"{self.event_type} {name} contains a NUL character")
+        return self
 
     def to_json(self) -> dict[str, Any]:
         return {"type": self.event_type, **self.model_dump(mode="json")}

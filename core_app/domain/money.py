@@ -20,11 +20,22 @@ class Currency(StrEnum):
     BTC = "BTC"
 
 
+# The largest amount one command may move, in minor units: 10 billion USD in cents, 10,000 BTC in
+# satoshis. Far above any real transaction, and low enough that the ledger's 64-bit running totals
+# (up to 9.2e18) take millions of maximal commands per account before the ledger would refuse one
+# (ledger_store.py checks before writing; the database never overflows).
+MAX_AMOUNT = 10**12
+
+
 def require_positive(amount: int, what: str) -> int:
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise InvalidAmount(f"{what} must be an integer number of minor units, got {amount!r}")
     if amount <= 0:
         raise InvalidAmount(f"{what} must be positive, got {amount}")
+    if amount > MAX_AMOUNT:
+        raise InvalidAmount(
+            f"{what} {amount:,} exceeds the maximum of {MAX_AMOUNT:,} minor units per command"
+        )
     return amount
 
 

@@ -29,5 +29,6 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
     """`dbt build` (models, seeds and tests) with every report as of the partition's business date."""
     as_of = {"as_of_date": context.partition_key}
     command = ["build", "--target", warehouse.dbt_target, "--vars", json.dumps(as_of)]
+    warehouse.install_pseudonymisation_key()
     with warehouse.dbt_environment_applied():
         yield from dbt.cli(command, context=context).stream()

@@ -25,6 +25,7 @@ def extract_load_of(core: CoreDatabase, warehouse: Warehouse, meltano_state: Mel
         warehouse_kind=warehouse.kind,
         raw_schema=warehouse.raw_schema,
         state_suffix=meltano_state.suffix or None,
+        loader_url=warehouse.loader_url or None,
     )
 
 

@@ -25,6 +25,7 @@ from core_app.domain.errors import (
     UnbalancedTransaction,
 )
 from core_app.domain.ledger import CASH, SHARE_CAPITAL, Entry, LedgerTransaction, Side
+from core_app.domain.money import MAX_AMOUNT
 from tests.helpers import active_facility, customer_with_account, row_counts
 
 Arrange = Callable[[Bank, BusinessClock], Callable[[], object]]
@@ -89,6 +90,23 @@ CASES: dict[str, tuple[type[DomainError], str, Arrange]] = {
         InvalidAmount,
         "deposit amount must be an integer number of minor units, got 10.5",
         _deposit(10.5),
+    ),
+    "deposit above the maximum per command": (
+        InvalidAmount,
+        "deposit amount 1,000,000,000,001 exceeds the maximum of 1,000,000,000,000 minor units per command",
+        _deposit(MAX_AMOUNT + 1),
+    ),
+    "deposit of 2^63 (beyond the database's integers)": (
+        InvalidAmount,
+        "deposit amount 9,223,372,036,854,775,808 exceeds the maximum",
+        _deposit(2**63),
+    ),
+    "a NUL character in a reference": (
+        InvalidInput,
+        "initialized reference contains a NUL character",
+        lambda bank, clock: (lambda account: lambda: bank.deposits.deposit(account, 100, "ref\x00x"))(
+            _account(bank)
+        ),
     ),
     "withdrawal above the available balance": (
         InsufficientFunds,
@@ -207,3 +225,22 @@ def test_domain_refuses_unbalanced_before_the_database_sees_it() -> None:
             "x",
             (Entry(CASH, Side.DEBIT, 2), Entry(SHARE_CAPITAL, Side.CREDIT, 1)),
         )
+
+
+def test_a_running_total_at_the_ledger_limit_refuses_the_posting_not_the_database(
+    bank: Bank, core_url: str
+) -> None:
+    """The ledger's running totals are 64-bit: a posting that would pass the limit is refused as a
+    domain error naming the account, before the database sees it; nothing is written."""
+    _, account = customer_with_account(bank)
+    bank.deposits.deposit(account, 100_00)
+    with psycopg.connect(core_url) as conn:  # an account whose debits are at the brink
+        conn.execute(
+            "UPDATE ledger_current_balances b SET debit_total = %s FROM ledger_accounts a "
+            "WHERE a.id = b.account_id AND a.code = %s",
+            (2**63 - 50, CASH.code),
+        )
+    before = row_counts(core_url)
+    with pytest.raises(LimitExceeded, match=f"account {CASH.code}'s running total would exceed"):
+        bank.deposits.deposit(account, 100)
+    assert row_counts(core_url) == before

@@ -7,7 +7,7 @@ with events as (
 ),
 
 onboarded as (
-    select customer_id, name_hash, email_hash, email_masked, phone_hash, tax_id_hash, country, customer_type,
+    select customer_id, name_hash, email_hash, phone_hash, tax_id_hash, country, customer_type,
            business_date as onboarded_on
     from events
     where event_type = 'initialized'
@@ -24,7 +24,6 @@ select
     o.customer_id,
     o.name_hash,
     o.email_hash,
-    o.email_masked,
     o.phone_hash,
     o.tax_id_hash,
     o.country,

@@ -45,9 +45,16 @@ def table_ddl(table: Table, schema: str) -> sql.Composed:
 
 def prepare_raw_schema(conninfo: str, schema: str = "raw") -> None:
     with psycopg.connect(conninfo) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+        # Checked first: the loader's role owns the schema but may not create schemas, and
+        # PostgreSQL checks that right even when the schema exists.
+        if not conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone():
+            conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        existing = {
+            row[0] for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,))
+        }
         for table in TABLES:
-            conn.execute(table_ddl(table, schema))
+            if table.name not in existing:
+                conn.execute(table_ddl(table, schema))
 
 
 if __name__ == "__main__":
