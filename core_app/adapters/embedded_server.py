@@ -308,11 +308,12 @@ class EmbeddedPostgres:
         self.data_dir.mkdir(mode=0o700)
         if self.run_as is not None:
             os.chown(self.data_dir, self.run_as.uid, self.run_as.gid)
-        # initdb reads the superuser's password from a file its user can read: one inside the new
-        # (0700) data directory, deleted right after.
-        password_file = self.data_dir / "initdb.pw"
-        password_file.write_text(self.passwords.password(SUPERUSER) + "\n")
-        password_file.chmod(0o600)
+        # initdb reads the superuser's password from a file: one only the server's user can read
+        # (created 0600 before it is written), deleted right after.
+        password_file = self.runtime_dir / f".initdb-{os.getpid()}.pw"
+        descriptor = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(self.passwords.password(SUPERUSER) + "\n")
         if self.run_as is not None:
             os.chown(password_file, self.run_as.uid, self.run_as.gid)
         try:

@@ -85,3 +85,89 @@ def test_a_port_taken_by_another_program_is_named(server: EmbeddedPostgres) -> N
         squatter.listen()
         with pytest.raises(EmbeddedServerError, match=f"port {port}, .* is taken by another program"):
             server.start()
+
+
+def test_every_connection_needs_a_password(server: EmbeddedPostgres) -> None:
+    """No `trust` rule anywhere: without the password file, even the right user is refused."""
+    port = server.start()
+    with psycopg.connect(server.url("postgres", port)) as conn:
+        methods = {row[0] for row in conn.execute("SELECT auth_method FROM pg_hba_file_rules")}
+        kinds = {row[0] for row in conn.execute("SELECT DISTINCT type FROM pg_hba_file_rules")}
+    assert methods == {"scram-sha-256"}
+    assert kinds == {"local", "host"}  # replication rules included: same method
+    no_password = f"host=127.0.0.1 port={port} user=postgres dbname=postgres passfile=/dev/null"
+    with pytest.raises(psycopg.OperationalError, match="password"):
+        psycopg.connect(no_password, connect_timeout=5)
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(no_password + " password=guess", connect_timeout=5)
+    secrets = server.passwords.path
+    assert secrets.stat().st_mode & 0o777 == 0o600 and secrets.parent.stat().st_mode & 0o777 == 0o700
+    assert "password" not in server.url("lana", port)
+
+
+def _as_another_user(uid: int, gid: int, probe) -> str:
+    """What `probe()` returns (or the error it raises), run in a child process as another OS user."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.close(read)
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+            try:
+                outcome = f"ok: {probe()}"
+            except Exception as error:  # reported to the parent
+                outcome = f"{type(error).__name__}: {error}"
+            os.write(write, outcome.encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        outcome = pipe.read()
+    os.waitpid(pid, 0)
+    return outcome
+
+
+def _local_user(name: str) -> tuple[int, int]:
+    import pwd
+    import subprocess
+
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True)
+        entry = pwd.getpwnam(name)
+    return entry.pw_uid, entry.pw_gid
+
+
+root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as other OS users")
+
+
+@root_only
+def test_another_local_user_cannot_connect_nor_read_the_secrets(server: EmbeddedPostgres) -> None:
+    port = server.start()
+    url = server.url("lana", port)
+    uid, gid = _local_user("lana-test-other")
+    connect = _as_another_user(uid, gid, lambda: psycopg.connect(url, connect_timeout=5).close())
+    assert connect.startswith("OperationalError") and "password" in connect, connect
+    for path in (server.passwords.path, server.data_dir / "PG_VERSION"):
+        outcome = _as_another_user(uid, gid, lambda path=path: path.read_text())
+        assert outcome.startswith("PermissionError"), (path, outcome)
+    socket = _as_another_user(uid, gid, lambda: os.listdir(server.socket_dir))
+    assert socket.startswith("PermissionError"), socket
+
+
+@root_only
+def test_each_project_server_runs_as_its_own_user(server: EmbeddedPostgres, tmp_path: Path) -> None:
+    other = EmbeddedPostgres(tmp_path / "other-project")
+    try:
+        server.start()
+        other.start()
+        assert server.run_as is not None and other.run_as is not None
+        assert server.run_as.uid != other.run_as.uid
+        assert server.data_dir.stat().st_uid == server.run_as.uid
+        peek = _as_another_user(server.run_as.uid, server.run_as.gid, lambda: os.listdir(other.data_dir))
+        assert peek.startswith("PermissionError"), peek
+    finally:
+        other.stop()
