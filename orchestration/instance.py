@@ -53,5 +53,6 @@ def prepare_instance(dagster_url: str, admin_url: str) -> dict[str, str]:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
     home = dagster_home()
     home.mkdir(parents=True, exist_ok=True)
+    home.chmod(0o700)  # run logs and compute logs: the owner's only
     shutil.copyfile(TEMPLATE, home / "dagster.yaml")
     return {"DAGSTER_HOME": str(home), STORAGE_URL_ENV: url}

@@ -98,13 +98,22 @@ class Warehouse(dg.ConfigurableResource):
 
     def install_pseudonymisation_key(self) -> None:
         """The personal-data key where dbt's staging reads it (orchestration/pseudonymisation.py)."""
-        from orchestration.pseudonymisation import install_key_bigquery, install_key_postgres
+        from orchestration.pseudonymisation import (
+            KEY_FILE_ENV,
+            PseudonymisationKeyError,
+            install_key_bigquery,
+            install_key_postgres,
+        )
 
         self.check()
         if self.kind == "postgres":
             install_key_postgres(self.url)
-        else:
-            install_key_bigquery(self.bigquery_project, self.bigquery_location)
+            return
+        if not os.environ.get(KEY_FILE_ENV):  # production: never a key generated on this machine
+            raise PseudonymisationKeyError(
+                f"BigQuery needs the personal-data key from secret storage: set {KEY_FILE_ENV} (README)"
+            )
+        install_key_bigquery(self.bigquery_project, self.bigquery_location)
 
     def sqlalchemy_url(self, schema: str) -> str:
         """For Great Expectations (SQLAlchemy): the warehouse, with `schema` as BigQuery's dataset."""

@@ -9,13 +9,19 @@ from pathlib import Path
 
 from orchestration.extract_load import BIN, REPO
 from orchestration.instance import postgres_url
+from tests.dbt_helpers import TEST_PII_KEY
 
 # Set by a developer's shell or by `lana-core db env`; a run must not inherit them.
 INHERITED = ("LANA_WAREHOUSE_URL", "LANA_WAREHOUSE_KIND", "DBT_TARGET", "LANA_RAW_SCHEMA", "LANA_BQ_DATASET")
 
 
 def flow_environment(core_url: str, dagster_url: str, work: Path) -> dict[str, str]:
-    """The core, a Dagster instance and Meltano bookmarks of the test's own (no developer's state)."""
+    """The core, a Dagster instance, Meltano bookmarks and a personal-data key of the test's own
+    (no developer's state)."""
+    key_file = work / "pii.key"
+    work.mkdir(parents=True, exist_ok=True)
+    key_file.write_text(TEST_PII_KEY.hex())
+    key_file.chmod(0o600)
     return {
         **{k: v for k, v in os.environ.items() if k not in INHERITED},
         "LANA_DATABASE_URL": core_url,
@@ -23,6 +29,7 @@ def flow_environment(core_url: str, dagster_url: str, work: Path) -> dict[str, s
         "DAGSTER_HOME": str(work / "dagster"),
         "MELTANO_DATABASE_URI": f"sqlite:///{work / 'meltano.db'}",
         "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "LANA_PII_KEY_FILE": str(key_file),
     }
 
 

@@ -2,6 +2,11 @@
 -- From the `as_of_date` variable, else the latest business date in the data: never the wall clock.
 {% set as_of = lana.date_var('as_of_date') %}
 {% set period_start = lana.date_var('period_start') %}
+{#- Both are `cast('YYYY-MM-DD' as date)`: as text they order as the dates do. -#}
+{% if as_of and period_start and period_start > as_of %}
+  {{ exceptions.raise_compiler_error("variable period_start (" ~ var('period_start') ~ ") is after as_of_date ("
+     ~ var('as_of_date') ~ "): the income statement's period would be empty") }}
+{% endif %}
 
 with latest as (
     select max(d) as latest_date
