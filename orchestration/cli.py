@@ -1,7 +1,7 @@
 """`lana-flow`: run the whole flow through Dagster, or prepare the shell for `dagster dev`.
 
 lana-flow run [--date YYYY-MM-DD]   EL, checks, dbt build, reports for one business date
-                                    (default: the latest business date in the core)
+                                    (default: the last business date the core has closed)
 eval "$(lana-flow env)"             DAGSTER_HOME and the instance's storage, for `dagster ...`
 
 A user's mistake or an unreachable database is one line on stderr and exit code 2; `--debug`
@@ -67,18 +67,24 @@ def _one_line(exc: Exception) -> str:
 
 
 def _checked_date(core_url: str, wanted: date | None) -> date:
-    """The business date to run: the one asked for, if the core has it; else the latest."""
-    from orchestration.resources import CoreDatabase
+    """The business date to run: the one asked for, if the core has closed it; else the last closed."""
+    from orchestration.resources import BusinessDayNotClosed, CoreDatabase
 
-    first, latest = CoreDatabase(url=core_url).business_dates()
-    if first is None or latest is None:
-        raise UsageError("the core holds no ledger transactions yet: nothing to report")
-    business_date = wanted or latest
-    if not first <= business_date <= latest:
+    core = CoreDatabase(url=core_url)
+    first, _ = core.business_dates()
+    last_closed = core.last_closed_day()
+    if first is None or last_closed is None:
+        raise UsageError("the core has not closed any business day yet: nothing to report")
+    business_date = wanted or last_closed
+    if business_date < first:
         raise UsageError(
             f"no business date {business_date.isoformat()} in the core: its business dates run from "
-            f"{first.isoformat()} to {latest.isoformat()}"
+            f"{first.isoformat()} to {last_closed.isoformat()}"
         )
+    try:
+        core.require_closed(business_date)
+    except BusinessDayNotClosed as refused:
+        raise UsageError(str(refused)) from None
     return business_date
 
 
@@ -107,6 +113,7 @@ def _run(business_date: date) -> int:
     import dagster as dg
 
     from orchestration.definitions import defs
+    from orchestration.monitoring import SENT_TAG, report_run
     from orchestration.resources import ReportOutput
     from orchestration.run_health import fail_orphaned_runs, worker_tags
 
@@ -118,11 +125,13 @@ def _run(business_date: date) -> int:
         result = defs.resolve_job_def("daily_reports").execute_in_process(
             partition_key=partition,
             instance=instance,
-            tags=worker_tags(),
+            tags={**worker_tags(), SENT_TAG: "lana-flow"},  # this command sends the run's messages
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
         _print_outcome(result)
+        message = report_run(instance, result.run_id)  # the summary, or the failure alert
+        print(message.text)
         print(f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'}")
         if not result.success:
             return 1

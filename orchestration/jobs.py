@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.assets.raw_layer import extract_load
+from orchestration.assets.raw_layer import RAW_KEYS, extract_load
+from orchestration.assets.report_deliveries import finance_report_files, report_key
+from orchestration.report_files import REPORTS
+
+# What finance teams receive per business date, and the freshness checks on it and on the raw
+# layer (orchestration/monitoring.py): those run on their own schedule, not in the daily run.
+DELIVERED = (*(report_key(spec.table) for spec in REPORTS), finance_report_files.key)
+FRESHNESS_CHECKS = (
+    *(dg.AssetCheckKey(key, "delivered_on_time") for key in DELIVERED),
+    dg.AssetCheckKey(RAW_KEYS["outbox_events"], "keeps_up_with_core"),
+)
 
 # Extract/load, raw checks, dbt build (models, seeds, tests), report checks, report files.
 daily_reports = dg.define_asset_job(
     "daily_reports",
-    selection=dg.AssetSelection.all(),  # partitioned by business date, like its dbt and report assets
+    # Partitioned by business date, like its dbt and report assets.
+    selection=dg.AssetSelection.all() - dg.AssetSelection.checks(*FRESHNESS_CHECKS),
     description="Everything for one business date: EL, GX raw checks, dbt build and tests, GX report "
     "checks, then the report files. A failed blocking check stops what depends on it.",
 )
@@ -17,14 +28,6 @@ daily_reports = dg.define_asset_job(
 # Keeps the raw layer current between daily runs (started by the outbox sensor).
 refresh_raw_layer = dg.define_asset_job(
     "refresh_raw_layer",
-    selection=dg.AssetSelection.assets(extract_load),
+    selection=dg.AssetSelection.assets(extract_load) - dg.AssetSelection.checks(*FRESHNESS_CHECKS),
     description="Incremental extract/load into the raw layer, then the GX raw-layer checks.",
-)
-
-# At 02:00 UTC, the day that has just ended.
-daily_reports_schedule = dg.build_schedule_from_partitioned_job(
-    daily_reports,
-    hour_of_day=2,
-    minute_of_hour=0,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
 )

@@ -132,6 +132,7 @@ def write_report_files(warehouse: ReportTables, out_dir: Path, business_date: da
         _write_atomically(folder / name, content)
     manifest = {
         "business_date": business_date.isoformat(),
+        "rows": {t.spec.table: len(t.rows) for t in tables},
         "files": [
             {"name": name, "bytes": len(content), "sha256": hashlib.sha256(content).hexdigest()}
             for name, content in sorted(files.items())

@@ -16,6 +16,7 @@ import dagster as dg
 import psycopg
 from psycopg import sql
 
+from core_app.adapters.read_model import last_closed_business_date
 from core_app.config import (
     EXTRACTOR_URL_ENV,
     LOADER_URL_ENV,
@@ -29,6 +30,10 @@ REPORTS_DIR_ENV = "LANA_REPORTS_DIR"
 REPO = Path(__file__).resolve().parents[1]
 
 
+class BusinessDayNotClosed(Exception):
+    """A report run for a date the core's books are not closed for."""
+
+
 class CoreDatabase(dg.ConfigurableResource):
     """The banking core's PostgreSQL database (read only from here)."""
 
@@ -39,6 +44,28 @@ class CoreDatabase(dg.ConfigurableResource):
         with psycopg.connect(self.url) as conn:
             row = conn.execute("SELECT count(*) FROM outbox_events").fetchone()
         return int(row[0]) if row else 0
+
+    def last_closed_day(self) -> date | None:
+        """The latest business date the core has closed (its end-of-day batch done), or None."""
+        with psycopg.connect(self.url) as conn:
+            return last_closed_business_date(conn)
+
+    def require_closed(self, day: date) -> None:
+        """Reports for a day the core has not closed would look final but are not: refuse them."""
+        last = self.last_closed_day()
+        if last is None:
+            raise BusinessDayNotClosed(f"the core has not closed any business day yet: no report for {day}")
+        if day > last:
+            raise BusinessDayNotClosed(
+                f"the core has not closed business day {day.isoformat()}: "
+                f"the last closed business day is {last.isoformat()}"
+            )
+
+    def outbox_position(self) -> tuple[int, datetime | None]:
+        """Rows in the outbox and the newest one's time: what the raw layer must catch up with."""
+        with psycopg.connect(self.url) as conn:
+            row = conn.execute("SELECT count(*), max(recorded_at) FROM outbox_events").fetchone()
+        return (int(row[0]), row[1]) if row else (0, None)
 
     def business_dates(self) -> tuple[date | None, date | None]:
         """The first and the latest business date with ledger transactions (None, None if empty)."""

@@ -22,6 +22,9 @@ from core_app.config import resolve_databases, with_database
 
 START = date(2025, 1, 1)
 
+# The local SMTP server and webhook receiver the alert tests deliver to.
+pytest_plugins = ["tests.alert_receivers"]
+
 
 @pytest.fixture(scope="session")
 def admin_url() -> str:

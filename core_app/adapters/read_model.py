@@ -7,6 +7,20 @@ from uuid import UUID
 
 import psycopg
 
+from core_app.domain.business_day import business_day_id
+
+
+def business_day_closed(conn: psycopg.Connection, day: date) -> bool:
+    row = conn.execute("SELECT 1 FROM business_day_events WHERE id = %s", (business_day_id(day),)).fetchone()
+    return row is not None
+
+
+def last_closed_business_date(conn: psycopg.Connection) -> date | None:
+    row = conn.execute(
+        "SELECT max((event ->> 'closed_date')::date) FROM business_day_events WHERE event_type = 'closed'"
+    ).fetchone()
+    return row[0] if row else None
+
 
 def open_facility_ids(conn: psycopg.Connection) -> list[UUID]:
     """Facilities activated and not yet closed, in a stable order."""

@@ -14,6 +14,7 @@ from core_app.adapters import read_model
 from core_app.adapters.unit_of_work import UnitOfWork
 from core_app.application.context import ServiceContext
 from core_app.domain import postings
+from core_app.domain.business_day import BusinessDay
 from core_app.domain.credit_facility import CreditFacility, FacilityStatus
 from core_app.domain.errors import InvalidState
 from core_app.domain.interest_accrual import InterestAccrualCycle, open_cycle_for
@@ -67,7 +68,16 @@ class EndOfDay:
                 for facility in uow.load_many(CreditFacility, batch):
                     self._close(uow, facility, day, report)
                 uow.commit()
+        self._close_business_day(day, report)
         return report
+
+    def _close_business_day(self, day: date, report: EndOfDayReport) -> None:
+        """The day is over in the books: recorded once (a re-run of a closed day adds nothing)."""
+        if read_model.business_day_closed(self.ctx.db.conn, day):
+            return
+        with self.ctx.unit_of_work() as uow:
+            uow.add(BusinessDay.close(day, report.facilities))
+            uow.commit()
 
     def _process_facility(
         self, uow: UnitOfWork, facility: CreditFacility, day: date, price: int, report: EndOfDayReport

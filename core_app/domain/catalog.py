@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core_app.domain.aggregate import Aggregate
+from core_app.domain.business_day import BusinessDay
 from core_app.domain.credit_facility import CreditFacility
 from core_app.domain.customer import Customer
 from core_app.domain.deposit import Deposit, DepositAccount, Withdrawal
@@ -23,5 +24,6 @@ AGGREGATES: tuple[type[Aggregate], ...] = (
     Payment,
     InterestAccrualCycle,
     BtcPrice,
+    BusinessDay,
 )
 AGGREGATE_TYPES: frozenset[str] = frozenset(a.aggregate_type for a in AGGREGATES)

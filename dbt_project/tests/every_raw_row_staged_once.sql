@@ -2,7 +2,7 @@
 {% set tables = [
     'customer_events', 'deposit_account_events', 'deposit_events', 'withdrawal_events',
     'credit_facility_events', 'disbursal_events', 'obligation_events', 'payment_events',
-    'interest_accrual_cycle_events', 'btc_price_events',
+    'interest_accrual_cycle_events', 'btc_price_events', 'business_day_events',
     'ledger_transactions', 'ledger_entries', 'ledger_balance_history',
 ] %}
 select * from (

@@ -3,6 +3,7 @@
 # No `from __future__ import annotations`: Dagster reads these annotations at definition time.
 import json
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import dagster as dg
@@ -10,7 +11,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.dbt_project import DBT_PROJECT, LanaDbtTranslator, prepare_manifest
 from orchestration.partitions import business_dates
-from orchestration.resources import Warehouse
+from orchestration.resources import BusinessDayNotClosed, CoreDatabase, Warehouse
 
 prepare_manifest()  # parses only when there is no manifest yet; `dagster dev` re-parses below
 DBT_PROJECT.prepare_if_dev()
@@ -25,8 +26,15 @@ DBT_PROJECT.prepare_if_dev()
     # No op retries: a failed dbt test would fail again. dbt retries lost connections itself
     # (`retries` in profiles.yml, `job_retries` on BigQuery).
 )
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse) -> Iterator[Any]:
-    """`dbt build` (models, seeds and tests) with every report as of the partition's business date."""
+def dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse, core: CoreDatabase
+) -> Iterator[Any]:
+    """`dbt build` (models, seeds and tests) with every report as of the partition's business date,
+    once the core has closed that date (before, the reports would look final but not be)."""
+    try:
+        core.require_closed(date.fromisoformat(context.partition_key))
+    except BusinessDayNotClosed as refused:
+        raise dg.Failure(str(refused)) from None
     as_of = {"as_of_date": context.partition_key}
     command = ["build", "--target", warehouse.dbt_target, "--vars", json.dumps(as_of)]
     warehouse.install_pseudonymisation_key()

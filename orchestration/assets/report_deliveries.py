@@ -46,6 +46,8 @@ def finance_report_files(
         metadata={
             "folder": dg.MetadataValue.path(str(folder)),
             "files": len(manifest["files"]),
+            # Numbers, so that the UI plots them across business dates.
+            **{f"rows_{table}": rows for table, rows in manifest["rows"].items()},
             "manifest": dg.MetadataValue.json(manifest),
         }
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import psycopg
 import pytest
 
@@ -40,23 +42,37 @@ def test_unreachable_database_is_reported(monkeypatch: pytest.MonkeyPatch, capsy
     assert "lana-core: error:" in capsys.readouterr().err
 
 
-def test_lana_flow_refuses_a_date_the_core_does_not_have(core_url: str, monkeypatch, capsys) -> None:
+def test_lana_flow_refuses_a_date_the_core_has_not_closed(core_url: str, monkeypatch, capsys) -> None:
+    from core_app.application.bank import Bank
+    from core_app.application.clock import BusinessClock, RandomIds
     from core_app.simulator import SimulationConfig, simulate
     from orchestration.cli import main as lana_flow
 
     monkeypatch.setenv("LANA_DATABASE_URL", core_url)
     assert lana_flow(["run"]) == 2
     assert capsys.readouterr().err == (
-        "lana-flow: error: the core holds no ledger transactions yet: nothing to report\n"
+        "lana-flow: error: the core has not closed any business day yet: nothing to report\n"
     )
     simulate(core_url, SimulationConfig(customers=2, days=5, seed=1), progress=lambda _: None)
-    for wanted in ("2020-01-01", "2026-01-15"):
+    assert lana_flow(["run", "--date", "2020-01-01"]) == 2
+    assert capsys.readouterr().err == (
+        "lana-flow: error: no business date 2020-01-01 in the core: its business dates run from "
+        "2025-01-01 to 2025-01-05\n"
+    )
+    # Activity on 6 January, but its end-of-day batch has not run: the day is not closed.
+    bank = Bank.connect(core_url, BusinessClock.at_start_of(date(2025, 1, 6)), RandomIds())
+    bank.treasury.record_price(100_000_00, "test")
+    for wanted in ("2025-01-06", "2026-01-15"):
         assert lana_flow(["run", "--date", wanted]) == 2
-        err = capsys.readouterr().err
-        assert err == (
-            f"lana-flow: error: no business date {wanted} in the core: its business dates run from "
-            "2025-01-01 to 2025-01-05\n"
+        assert capsys.readouterr().err == (
+            f"lana-flow: error: the core has not closed business day {wanted}: "
+            "the last closed business day is 2025-01-05\n"
         )
+    bank.end_of_day.run(date(2025, 1, 6))
+    bank.close()
+    from orchestration.cli import _checked_date
+
+    assert _checked_date(core_url, None) == date(2025, 1, 6)  # the default: the last closed day
     with pytest.raises(SystemExit) as exit_:
         lana_flow(["run", "--date", "2025-02-30"])
     assert exit_.value.code == 2 and "not a date (YYYY-MM-DD): '2025-02-30'" in capsys.readouterr().err

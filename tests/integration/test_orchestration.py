@@ -43,10 +43,12 @@ def _definitions(core_url: str, warehouse_url: str, reports: Path, state: str = 
     )
 
 
-def _run(defs: dg.Definitions, partition: str) -> dg.ExecuteInProcessResult:
-    with dg.DagsterInstance.ephemeral() as instance:
+def _run(
+    defs: dg.Definitions, partition: str, instance: dg.DagsterInstance | None = None
+) -> dg.ExecuteInProcessResult:
+    with dg.DagsterInstance.ephemeral() as ephemeral:
         return defs.resolve_job_def("daily_reports").execute_in_process(
-            partition_key=partition, instance=instance, raise_on_error=False
+            partition_key=partition, instance=instance or ephemeral, raise_on_error=False
         )
 
 
@@ -63,11 +65,12 @@ def flow(module_database, tmp_path_factory):
     simulate(core_url, SimulationConfig(customers=14, days=45, seed=11))
     reports = tmp_path_factory.mktemp("reports")
     defs = _definitions(core_url, warehouse_url, reports)
-    first = _run(defs, BUSINESS_DATE)
+    instance = dg.DagsterInstance.ephemeral()  # kept: the monitoring tests read the runs back
+    first = _run(defs, BUSINESS_DATE, instance)
     manifest_after_first = (reports / BUSINESS_DATE / "manifest.json").read_bytes() if first.success else b""
     files_after_first = {p.name: p.read_bytes() for p in (reports / BUSINESS_DATE).glob("*")}
-    second = _run(defs, BUSINESS_DATE)
-    return {
+    second = _run(defs, BUSINESS_DATE, instance)
+    yield {
         "core": core_url,
         "warehouse": warehouse_url,
         "folder": reports / BUSINESS_DATE,
@@ -75,7 +78,10 @@ def flow(module_database, tmp_path_factory):
         "second": second,
         "manifest_after_first": manifest_after_first,
         "files_after_first": files_after_first,
+        "defs": defs,
+        "instance": instance,
     }
+    instance.dispose()
 
 
 def test_the_definitions_load() -> None:
@@ -92,8 +98,13 @@ def test_the_definitions_load() -> None:
     assert sum(1 for _, name in checks if name.startswith(("unique", "not_null"))) > 20  # dbt tests
     files = graph.get(dg.AssetKey("finance_report_files"))
     assert {dg.AssetKey(["reports", spec.table]) for spec in REPORTS} <= set(files.parent_keys)
-    schedule = defs.resolve_schedule_def("daily_reports_schedule")
+    for report in (*(f"reports/{spec.table}" for spec in REPORTS), "finance_report_files"):
+        assert (report, "delivered_on_time") in checks, report
+    assert ("raw/outbox_events", "keeps_up_with_core") in checks
+    assert {s.name for s in defs.sensors} >= {"alert_on_run_failure", "night_summary", "freshness_alerts"}
+    schedule = defs.resolve_schedule_def("daily_reports_fallback")
     assert schedule.cron_schedule == "0 2 * * *" and schedule.execution_timezone == "UTC"
+    assert defs.resolve_sensor_def("business_day_closed").job_name == "daily_reports"
     assert defs.resolve_sensor_def("new_outbox_events").job_name == "refresh_raw_layer"
 
 
@@ -144,7 +155,11 @@ def test_the_same_partition_twice_gives_identical_files(flow) -> None:
     assert loaded and sum(m.metadata["records_loaded"].value for m in loaded) == 0
 
 
-def test_corrupted_raw_data_fails_the_checks_and_stops_before_the_reports(new_database, tmp_path) -> None:
+def test_corrupted_raw_data_fails_the_checks_and_stops_before_the_reports(
+    new_database,
+    tmp_path,
+    alert_channels,
+) -> None:
     core_url, warehouse_url = new_database(), new_database(migrated=False)
     simulate(core_url, SimulationConfig(customers=6, days=12, seed=3))
     with psycopg.connect(core_url) as conn:
@@ -176,7 +191,9 @@ def test_corrupted_raw_data_fails_the_checks_and_stops_before_the_reports(new_da
         )
 
     reports = tmp_path / "reports"
-    result = _run(_definitions(core_url, warehouse_url, reports), "2025-01-12")
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = _run(_definitions(core_url, warehouse_url, reports), "2025-01-12", instance)
+        _alert_on_failure(instance, result.run_id)
 
     assert not result.success
     failed = {
@@ -190,6 +207,32 @@ def test_corrupted_raw_data_fails_the_checks_and_stops_before_the_reports(new_da
     assert not reports.exists()
     schemas = _sql(warehouse_url, "SELECT schema_name FROM information_schema.schemata")
     assert ("reports",) not in schemas
+
+    # One alert on each channel, naming the date, the failed checks and their first error line.
+    emails, posts = alert_channels
+    assert len(emails) == len(posts) == 1 and posts[0]["kind"] == "run_failed"
+    assert " ".join(emails[0]["Subject"].split()).startswith(
+        "[lana] daily_reports 2025-01-12 failed: check raw/"
+    )
+    text = posts[0]["text"]
+    assert "check raw/deposit_events great_expectations:" in text and "non-positive amount" in text
+    assert f"http://dagster.bank.example/runs/{result.run_id}" in text
+
+
+def _alert_on_failure(instance: dg.DagsterInstance, run_id: str) -> None:
+    """What the daemon does when a run fails: evaluate the failure sensor for it."""
+    from orchestration.monitoring import alert_on_run_failure
+
+    run = instance.get_run_by_id(run_id)
+    (failure,) = [
+        entry.dagster_event
+        for entry in instance.all_logs(run_id)
+        if entry.dagster_event and entry.dagster_event.event_type == dg.DagsterEventType.RUN_FAILURE
+    ]
+    context = dg.build_run_status_sensor_context(
+        sensor_name="alert_on_run_failure", dagster_instance=instance, dagster_run=run, dagster_event=failure
+    ).for_run_failure()
+    alert_on_run_failure(context)
 
 
 def test_the_outbox_sensor_starts_the_extract_load_only_for_new_events(new_database) -> None:
@@ -374,3 +417,44 @@ def test_a_killed_lana_flow_run_does_not_block_the_next(module_database, tmp_pat
 
 def _has_runs(url: str) -> bool:
     return _sql(url, "SELECT to_regclass('runs') IS NOT NULL")[0][0]
+
+
+def test_the_nights_summary_is_sent_and_stored_with_the_run(flow, alert_channels) -> None:
+    import json
+
+    from orchestration.monitoring import SUMMARY_TAG, report_run
+
+    emails, posts = alert_channels
+    run_id = flow["first"].run_id
+    message = report_run(flow["instance"], run_id)
+    assert len(emails) == len(posts) == 1 and posts[0]["kind"] == "night_summary"
+    fields = posts[0]["fields"]
+    assert fields["checks_failed"] == 0 and fields["checks_passed"] > 100
+    (deposits,) = _sql(flow["core"], "SELECT count(*) FROM deposit_events")[0]
+    assert fields["records_loaded"]["deposit_events"] == deposits
+    (lines,) = _sql(
+        flow["warehouse"], f"SELECT count(*) FROM reports.balance_sheet WHERE as_of_date = '{BUSINESS_DATE}'"
+    )[0]
+    assert fields["report_rows"]["balance_sheet"] == lines > 0
+    assert {"extract_load", "dbt_models", "finance_report_files"} <= set(fields["seconds_per_step"])
+    assert " ".join(emails[0]["Subject"].split()) == message.subject
+    assert f"http://dagster.bank.example/runs/{run_id}" in emails[0].get_payload()
+    stored = flow["instance"].get_run_by_id(run_id).tags[SUMMARY_TAG]
+    assert json.loads(stored)["report_rows"] == fields["report_rows"]
+
+
+def test_freshness_checks_pass_once_the_last_closed_day_is_delivered(flow) -> None:
+    """The simulated core's last closed day is the one the flow ran: delivered, and raw caught up."""
+    result = (
+        flow["defs"]
+        .resolve_job_def("freshness_checks")
+        .execute_in_process(instance=flow["instance"], raise_on_error=False)
+    )
+    evaluations = check_evaluations(result)
+    assert len(evaluations) == len(REPORTS) + 2 and all(c.passed for c in evaluations), [
+        c.description for c in evaluations if not c.passed
+    ]
+    lag = next(c for c in evaluations if c.check_name == "keeps_up_with_core")
+    assert lag.metadata["lag_events"].value == 0
+    files = flow["first"].asset_materializations_for_node("finance_report_files")[0]
+    assert isinstance(files.metadata["rows_balance_sheet"].value, int)  # plotted across dates by the UI

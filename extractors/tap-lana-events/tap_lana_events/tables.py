@@ -20,6 +20,7 @@ AGGREGATES = (
     "payment",
     "interest_accrual_cycle",
     "btc_price",
+    "business_day",
 )
 
 
