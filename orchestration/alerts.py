@@ -121,7 +121,13 @@ def deliver(message: Message, channels: Sequence[Channel] | None = None) -> list
     """Send through every channel; a channel that fails does not stop the others. The failures."""
     failures = []
     log.info("%s\n%s", message.subject, message.text)
-    for channel in channels if channels is not None else channels_from_environment():
+    if channels is None:
+        try:
+            channels = channels_from_environment()
+        except ValueError as misconfigured:
+            log.warning("alerts not sent: %s", misconfigured)
+            return [str(misconfigured)]
+    for channel in channels:
         try:
             channel.send(message)
         except Exception as error:  # an alert must not take the pipeline down with it

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the dagster CLI on the project's code location and instance (PostgreSQL storage).
 #   bash scripts/dagster.sh dev           the UI on http://127.0.0.1:3000 with the whole asset graph,
-#                                         the daily schedule and the outbox sensor running
+#                                         the business-day and outbox sensors, alerts and freshness checks running
 #   bash scripts/dagster.sh definitions validate    any other dagster command
 set -euo pipefail
 cd "$(dirname "$0")/.."
