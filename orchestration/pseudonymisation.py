@@ -100,13 +100,14 @@ def install_key_bigquery(project: str, location: str, key: bytes | None = None) 
     dataset = bigquery.Dataset(f"{project}.{private_schema()}")
     dataset.location = location
     client.create_dataset(dataset, exists_ok=True)
+    # Hex text parameters (BYTES ones travel base64-encoded, which not every endpoint decodes).
     client.query(
         f"CREATE OR REPLACE TABLE `{project}.{private_schema()}.{KEY_TABLE}` AS "
-        "SELECT @inner_pad AS inner_pad, @outer_pad AS outer_pad",
+        "SELECT FROM_HEX(@inner_pad) AS inner_pad, FROM_HEX(@outer_pad) AS outer_pad",
         job_config=bigquery.QueryJobConfig(
             query_parameters=[
-                bigquery.ScalarQueryParameter("inner_pad", "BYTES", inner),
-                bigquery.ScalarQueryParameter("outer_pad", "BYTES", outer),
+                bigquery.ScalarQueryParameter("inner_pad", "STRING", inner.hex()),
+                bigquery.ScalarQueryParameter("outer_pad", "STRING", outer.hex()),
             ]
         ),
     ).result()

@@ -1,6 +1,7 @@
 """The files finance teams receive for each business date (XLSX, CSV, HTML summary, manifest)."""
 
 # No `from __future__ import annotations`: Dagster reads these annotations at definition time.
+import time
 import warnings
 from datetime import date
 
@@ -39,6 +40,7 @@ def finance_report_files(
     """Per business date: an XLSX workbook (one sheet per report), a CSV per report, an HTML summary
     with charts and a manifest with checksums, under `<reports folder>/<date>/`."""
     business_date = date.fromisoformat(context.partition_key)
+    started = time.monotonic()
     manifest = write_report_files(warehouse, report_output.path, business_date)
     folder = report_output.path / business_date.isoformat()
     context.log.info(f"report files for {business_date.isoformat()} written to {folder}")
@@ -46,6 +48,7 @@ def finance_report_files(
         metadata={
             "folder": dg.MetadataValue.path(str(folder)),
             "files": len(manifest["files"]),
+            "seconds": round(time.monotonic() - started, 2),
             # Numbers, so that the UI plots them across business dates.
             **{f"rows_{table}": rows for table, rows in manifest["rows"].items()},
             "manifest": dg.MetadataValue.json(manifest),

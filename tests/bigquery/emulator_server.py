@@ -17,6 +17,11 @@ at start-up (the emulator's files are not edited):
 4. target-bigquery's upsert is a `MERGE ... WHEN MATCHED THEN UPDATE SET target.col = ...`,
    valid BigQuery that DuckDB's parser rejects: the alias is stripped from the assignments.
 5. It tries to download DuckDB's `avro` extension at start-up (best effort): turned off.
+6. `CAST(<string> AS BYTES)` (the UTF-8 bytes, in BigQuery) becomes DuckDB's `CAST(... AS BLOB)`,
+   which refuses any non-ASCII character ("Invalid byte encountered in STRING -> BLOB"): such
+   casts become DuckDB's `encode()`, which is UTF-8; and `CONCAT` of BYTES values is translated
+   with a cast to text around it, which makes SHA256 and TO_HEX read the blob's escaped rendering:
+   that cast is dropped (both are what the keyed pseudonyms of personal data use).
 
 For tests of failure handling, `--reject-loads-into NAME --while-file PATH` makes every load job into
 a table whose name contains NAME fail while PATH exists, as BigQuery fails a load it cannot apply.
@@ -34,13 +39,16 @@ import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import sqlglot
 from bqemulator.api.routes import upload
 from bqemulator.config import PersistenceMode, Settings
 from bqemulator.domain.errors import InvalidQueryError
+from bqemulator.domain.result import Ok
 from bqemulator.jobs import executor
 from bqemulator.server import run_forever
 from bqemulator.sql.translator import SQLTranslator
 from bqemulator.storage.engine import DuckDBEngine
+from sqlglot import exp
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -93,6 +101,46 @@ def _unqualified_assignments(original):
     return translate
 
 
+def _is_bytes(node) -> bool:
+    return isinstance(node, exp.Encode | exp.Unhex) or (
+        isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.VARBINARY
+    )
+
+
+def _bytes_semantics(tree):
+    # CAST(<column> AS BLOB) -> ENCODE(<column>): BigQuery's CAST(STRING AS BYTES) is UTF-8.
+    tree = tree.transform(
+        lambda node: (
+            exp.Encode(this=node.this, charset=exp.Literal.string("utf-8"))
+            if isinstance(node, exp.Cast)
+            and node.to.this == exp.DataType.Type.VARBINARY
+            and not isinstance(node.this, exp.Literal)
+            else node
+        )
+    )
+    # CAST(<bytes> || <bytes> AS TEXT) -> <bytes> || <bytes>: BigQuery's CONCAT of BYTES is BYTES,
+    # which the translation turns into text (so SHA256/TO_HEX would see its escaped rendering).
+    for cast in list(tree.find_all(exp.Cast)):
+        concat = cast.this
+        if (
+            cast.to.this == exp.DataType.Type.TEXT
+            and isinstance(concat, exp.DPipe)
+            and any(_is_bytes(side) for side in (concat.this, concat.expression))
+        ):
+            cast.replace(concat)
+    return tree
+
+
+def _utf8_bytes(original):
+    def translate(self, bq_sql: str, **kwargs):
+        result = original(self, bq_sql, **kwargs)
+        if not isinstance(result, Ok) or "AS BLOB" not in result.value.upper():
+            return result
+        return Ok(_bytes_semantics(sqlglot.parse_one(result.value, read="duckdb")).sql(dialect="duckdb"))
+
+    return translate
+
+
 class _TokenEndpoint(BaseHTTPRequestHandler):
     """OAuth 2 token endpoint: every request gets a fake bearer token."""
 
@@ -127,7 +175,7 @@ def main() -> None:
         handlers[source_format] = _gunzipped_first(
             handlers[source_format], args.reject_loads_into, args.while_file
         )
-    SQLTranslator.translate = _unqualified_assignments(SQLTranslator.translate)
+    SQLTranslator.translate = _utf8_bytes(_unqualified_assignments(SQLTranslator.translate))
 
     tokens = ThreadingHTTPServer(("127.0.0.1", args.token_port), _TokenEndpoint)
     threading.Thread(target=tokens.serve_forever, daemon=True).start()

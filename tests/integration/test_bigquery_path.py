@@ -93,7 +93,11 @@ def test_report_files_are_byte_identical(both_warehouses) -> None:
 
 def test_the_bigquery_run_used_bigquery_throughout(both_warehouses) -> None:
     output = both_warehouses["outputs"]["bigquery", LATER]
-    assert "dbt build --target bigquery" in output and "148 of 148 passed" in output
+    checks = re.search(r"asset checks: (\d+) of (\d+) passed", output)
+    assert "dbt build --target bigquery" in output and checks
+    assert checks[1] == checks[2] and int(checks[1]) > 100
+    postgres = re.search(r"asset checks: (\d+) of", both_warehouses["outputs"]["postgres", LATER])
+    assert postgres and postgres[1] == checks[1]  # the same checks on both warehouses
     with psycopg.connect(both_warehouses["core"]) as conn:
         (deposits,) = conn.execute("SELECT count(*) FROM deposit_events").fetchone()
     columns, rows = bigquery_rows(both_warehouses["project"], "lana_raw", "deposit_events")

@@ -459,3 +459,7 @@ def test_freshness_checks_pass_once_the_last_closed_day_is_delivered(flow) -> No
     assert lag.metadata["lag_events"].value == 0
     files = flow["first"].asset_materializations_for_node("finance_report_files")[0]
     assert isinstance(files.metadata["rows_balance_sheet"].value, int)  # plotted across dates by the UI
+    assert isinstance(files.metadata["seconds"].value, float)
+    raw = flow["first"].asset_materializations_for_node("extract_load")[0]
+    assert isinstance(raw.metadata["records_loaded"].value, int)
+    assert isinstance(raw.metadata["extract_load_seconds"].value, float)
