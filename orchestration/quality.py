@@ -22,6 +22,7 @@ from tap_lana_events.tables import AGGREGATES
 
 from core_app.domain import catalog  # noqa: F401  (registers every event class)
 from core_app.domain.events import registered_events
+from core_app.domain.money import money_fields
 
 RAW_SUITE_TABLES = (
     *(f"{a}_events" for a in AGGREGATES),
@@ -31,14 +32,6 @@ RAW_SUITE_TABLES = (
     "outbox_events",
 )
 
-MONEY_FIELDS = (
-    "amount",
-    "interest_amount",
-    "principal_amount",
-    "principal",
-    "price_cents",
-    "collateral_sats",
-)
 # Movements whose amount the core requires to be positive when they are initialized.
 POSITIVE_MOVEMENTS = ("deposit", "withdrawal", "disbursal", "payment", "obligation")
 
@@ -210,7 +203,7 @@ def _raw_table_suites(schema: str, dialect: str) -> list[Suite]:
         for (agg, event_type), cls in sorted(events.items()):
             if agg != aggregate:
                 continue
-            for name in (f for f in MONEY_FIELDS if f in cls.model_fields):
+            for name in money_fields(cls):
                 text, value = _json_text(dialect, "event", name), _json_bigint(dialect, "event", name)
                 positive = (
                     name == "amount" and event_type == "initialized" and aggregate in POSITIVE_MOVEMENTS

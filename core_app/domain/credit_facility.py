@@ -11,7 +11,7 @@ from uuid import UUID
 from core_app.domain.aggregate import Aggregate
 from core_app.domain.errors import InvalidAmount, InvalidState, LimitExceeded
 from core_app.domain.events import DomainEvent, register
-from core_app.domain.money import cvl_bps, require_positive
+from core_app.domain.money import Cents, Sats, cvl_bps, require_positive
 from core_app.domain.terms import FacilityTerms, accrual_period, add_months
 
 
@@ -42,7 +42,7 @@ class FacilityProposed(DomainEvent):
 
     customer_id: UUID
     deposit_account_id: UUID
-    amount: int  # facility limit, USD cents
+    amount: Cents  # facility limit, USD cents
     terms: FacilityTerms
 
 
@@ -56,7 +56,7 @@ class CollateralUpdated(DomainEvent):
 
     action: CollateralAction
     delta_sats: int
-    collateral_sats: int  # total after the update
+    collateral_sats: Sats  # total after the update
 
 
 class FacilityActivated(DomainEvent):
@@ -80,7 +80,7 @@ class DisbursalSettled(DomainEvent):
     event_type: ClassVar[str] = "disbursal_settled"
 
     disbursal_id: UUID
-    amount: int
+    amount: Cents
     obligation_id: UUID
 
 
@@ -88,7 +88,7 @@ class InterestPosted(DomainEvent):
     event_type: ClassVar[str] = "interest_posted"
 
     cycle_id: UUID
-    amount: int
+    amount: Cents
     obligation_id: UUID | None
 
 
@@ -96,9 +96,9 @@ class PaymentRecorded(DomainEvent):
     event_type: ClassVar[str] = "payment_recorded"
 
     payment_id: UUID
-    amount: int
-    interest_amount: int
-    principal_amount: int
+    amount: Cents
+    interest_amount: Cents
+    principal_amount: Cents
 
 
 class CollateralizationChanged(DomainEvent):
@@ -107,9 +107,9 @@ class CollateralizationChanged(DomainEvent):
 
     state: CollateralizationState
     cvl_bps: int | None
-    price_cents: int
-    collateral_sats: int
-    exposure: int  # USD cents the ratio was computed against
+    price_cents: Cents
+    collateral_sats: Sats
+    exposure: Cents  # USD cents the ratio was computed against
 
 
 class FacilityMatured(DomainEvent):
@@ -121,7 +121,7 @@ class FacilityCompleted(DomainEvent):
     event_type: ClassVar[str] = "completed"
     public_name: ClassVar[str | None] = "credit_facility.completed"
 
-    collateral_released_sats: int
+    collateral_released_sats: Sats
 
 
 register(

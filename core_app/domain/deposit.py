@@ -10,7 +10,7 @@ from uuid import UUID
 from core_app.domain.aggregate import Aggregate
 from core_app.domain.errors import InsufficientFunds, InvalidState
 from core_app.domain.events import DomainEvent, register
-from core_app.domain.money import require_positive
+from core_app.domain.money import Cents, require_positive
 
 
 class DepositAccountStatus(StrEnum):
@@ -91,7 +91,7 @@ class DepositInitialized(DomainEvent):
     public_name: ClassVar[str | None] = "deposit.recorded"
 
     deposit_account_id: UUID
-    amount: int  # USD cents
+    amount: Cents  # USD cents
     reference: str
 
 
@@ -132,7 +132,7 @@ class WithdrawalInitialized(DomainEvent):
     public_name: ClassVar[str | None] = "withdrawal.initiated"
 
     deposit_account_id: UUID
-    amount: int  # USD cents
+    amount: Cents  # USD cents
     reference: str
 
 

@@ -8,15 +8,15 @@ from uuid import UUID
 
 from core_app.domain.aggregate import Aggregate
 from core_app.domain.events import DomainEvent, register
-from core_app.domain.money import apply_bps
+from core_app.domain.money import Cents, apply_bps
 
 
 class DisbursalInitialized(DomainEvent):
     event_type: ClassVar[str] = "initialized"
 
     facility_id: UUID
-    amount: int
-    fee: int
+    amount: Cents
+    fee: Cents
 
 
 class DisbursalSettledEvent(DomainEvent):

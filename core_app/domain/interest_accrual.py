@@ -14,7 +14,7 @@ from uuid import UUID
 from core_app.domain.aggregate import Aggregate
 from core_app.domain.errors import InvalidState
 from core_app.domain.events import DomainEvent, register
-from core_app.domain.money import interest_for_cent_days
+from core_app.domain.money import Cents, interest_for_cent_days
 
 if TYPE_CHECKING:
     from core_app.domain.credit_facility import CreditFacility
@@ -34,9 +34,9 @@ class InterestAccrued(DomainEvent):
     event_type: ClassVar[str] = "interest_accrued"
 
     accrued_on: date
-    principal: int  # principal outstanding that day, USD cents
-    amount: int  # this day's interest, USD cents
-    cumulative: int  # interest accrued in the cycle so far
+    principal: Cents  # principal outstanding that day, USD cents
+    amount: Cents  # this day's interest, USD cents
+    cumulative: Cents  # interest accrued in the cycle so far
 
 
 class InterestAccrualsPosted(DomainEvent):
@@ -44,7 +44,7 @@ class InterestAccrualsPosted(DomainEvent):
     public_name: ClassVar[str | None] = "interest.posted"
 
     posted_on: date
-    total: int
+    total: Cents
     obligation_id: UUID | None
 
 

@@ -6,7 +6,9 @@ rounding rule.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Annotated, Any
 
 from core_app.domain.errors import InvalidAmount
 
@@ -18,6 +20,27 @@ DAYS_IN_YEAR = 365  # ACT/365 fixed day count
 class Currency(StrEnum):
     USD = "USD"
     BTC = "BTC"
+
+
+@dataclass(frozen=True)
+class MinorUnits:
+    """Marks an event field as money: a whole, non-negative number of the currency's minor units.
+    The data checks find every such field from this mark (`money_fields`), not from a list."""
+
+    currency: Currency
+
+
+Cents = Annotated[int, MinorUnits(Currency.USD)]
+Sats = Annotated[int, MinorUnits(Currency.BTC)]
+
+
+def money_fields(event_class: Any) -> tuple[str, ...]:
+    """The fields of a (pydantic) event class that hold money, in declaration order."""
+    return tuple(
+        name
+        for name, field in event_class.model_fields.items()
+        if any(isinstance(mark, MinorUnits) for mark in field.metadata)
+    )
 
 
 # The largest amount one command may move, in minor units: 10 billion USD in cents, 10,000 BTC in

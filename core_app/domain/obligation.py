@@ -10,7 +10,7 @@ from uuid import UUID
 
 from core_app.domain.aggregate import Aggregate
 from core_app.domain.events import DomainEvent, register
-from core_app.domain.money import require_positive
+from core_app.domain.money import Cents, require_positive
 from core_app.domain.terms import FacilityTerms
 
 
@@ -32,7 +32,7 @@ class ObligationInitialized(DomainEvent):
 
     facility_id: UUID
     obligation_type: ObligationType
-    amount: int
+    amount: Cents
     reference_id: UUID  # the disbursal or the interest accrual cycle it comes from
     due_date: date
     overdue_date: date
@@ -41,27 +41,27 @@ class ObligationInitialized(DomainEvent):
 
 class ObligationDue(DomainEvent):
     event_type: ClassVar[str] = "due_recorded"
-    outstanding: int
+    outstanding: Cents
 
 
 class ObligationOverdue(DomainEvent):
     event_type: ClassVar[str] = "overdue_recorded"
     public_name: ClassVar[str | None] = "obligation.overdue"
-    outstanding: int
+    outstanding: Cents
 
 
 class ObligationDefaulted(DomainEvent):
     event_type: ClassVar[str] = "defaulted_recorded"
     public_name: ClassVar[str | None] = "obligation.defaulted"
-    outstanding: int
+    outstanding: Cents
 
 
 class ObligationPaymentAllocated(DomainEvent):
     event_type: ClassVar[str] = "payment_allocated"
 
     payment_id: UUID
-    amount: int
-    outstanding_after: int
+    amount: Cents
+    outstanding_after: Cents
 
 
 class ObligationCompleted(DomainEvent):

@@ -10,7 +10,7 @@ from uuid import UUID
 from core_app.domain.aggregate import Aggregate
 from core_app.domain.errors import InvalidAmount
 from core_app.domain.events import DomainEvent, register
-from core_app.domain.money import require_positive
+from core_app.domain.money import Cents, require_positive
 from core_app.domain.obligation import Obligation, ObligationType
 
 
@@ -19,7 +19,7 @@ class PaymentInitialized(DomainEvent):
     public_name: ClassVar[str | None] = "payment.received"
 
     facility_id: UUID
-    amount: int
+    amount: Cents
 
 
 class PaymentAllocated(DomainEvent):
@@ -27,7 +27,7 @@ class PaymentAllocated(DomainEvent):
 
     obligation_id: UUID
     obligation_type: ObligationType
-    amount: int
+    amount: Cents
 
 
 register("payment", PaymentInitialized, PaymentAllocated)

@@ -7,14 +7,14 @@ from typing import ClassVar
 
 from core_app.domain.aggregate import Aggregate
 from core_app.domain.events import DomainEvent, register
-from core_app.domain.money import require_positive
+from core_app.domain.money import Cents, require_positive
 
 
 class PriceUpdated(DomainEvent):
     event_type: ClassVar[str] = "price_updated"
     public_name: ClassVar[str | None] = "price.btc_usd_updated"
 
-    price_cents: int  # USD cents per 1 BTC
+    price_cents: Cents  # USD cents per 1 BTC
     source: str
 
 
