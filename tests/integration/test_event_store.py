@@ -173,3 +173,23 @@ def test_cached_aggregates_catch_up_with_other_writers(core_url: str, clock: Bus
     assert ours.credit.facility(borrower.facility_id).collateral_sats == 18_000_000
     ours.close()
     theirs.close()
+
+
+def test_the_aggregates_agree_in_the_domain_the_schema_the_tap_and_the_checks(core_url: str) -> None:
+    """The aggregate list lives in the domain's catalog; the migrations' event tables, the tap's
+    streams and the registered event types must follow it (a new aggregate fails here until all do)."""
+    from tap_lana_events.tables import AGGREGATES as EXTRACTED
+
+    from core_app.domain.catalog import AGGREGATE_TYPES
+    from core_app.domain.events import registered_events
+
+    with psycopg.connect(core_url) as conn:
+        tables = {
+            row[0].removesuffix("_events")
+            for row in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE '%\\_events'"
+            )
+        }
+    assert tables - {"outbox"} == set(AGGREGATE_TYPES)
+    assert set(EXTRACTED) == set(AGGREGATE_TYPES)
+    assert {aggregate for aggregate, _ in registered_events()} == set(AGGREGATE_TYPES)
