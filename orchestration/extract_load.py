@@ -36,6 +36,7 @@ class ExtractLoadError(RuntimeError):
 class LoadResult:
     records_per_stream: dict[str, int]  # sent by the tap, per stream
     loaded_per_stream: dict[str, int]  # acknowledged by the loader (empty if it reports none)
+    log: str = ""  # what Meltano and the plugins logged
 
     @property
     def total(self) -> int:
@@ -172,7 +173,7 @@ class ExtractLoad:
         loaded = _record_counts(e.event for e in lines if e.consumer)
         if loaded and {s: n for s, n in loaded.items() if n} != {s: n for s, n in sent.items() if n}:
             raise ExtractLoadError(f"the loader acknowledged {loaded} but the tap sent {sent}")
-        return LoadResult(sent, loaded)
+        return LoadResult(sent, loaded, result.stderr)
 
     def start(self, *options: str) -> subprocess.Popen[str]:
         """Start in the background (its own process group, so that it can be killed whole)."""

@@ -7,7 +7,7 @@ import uuid
 
 from tap_lana_events.report import differences, fingerprints
 
-from orchestration.extract_load import BIN, REPO, ExtractLoad
+from orchestration.extract_load import BIN, PRIVATE_FILES, REPO, ExtractLoad
 
 
 def extract_load(core_url: str, warehouse_url: str, **extra_env: str) -> ExtractLoad:
@@ -26,7 +26,13 @@ def assert_raw_equals_source(core_url: str, warehouse_url: str) -> dict[str, tup
 def meltano(*args: str, env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess[str]:
     """A `meltano` command in the project, output captured; raises with its stderr if it fails."""
     result = subprocess.run(
-        [str(BIN / "meltano"), *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
+        [str(BIN / "meltano"), *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        umask=PRIVATE_FILES,
     )
     if result.returncode != 0:
         raise AssertionError(f"meltano {' '.join(args)} failed:\n{result.stderr[-3000:]}")

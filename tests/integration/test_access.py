@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import subprocess
 import uuid
 from datetime import date
 from pathlib import Path
@@ -62,12 +61,7 @@ def flow(module_database) -> dict[str, str]:
         loader_url=urls[LOADER.name],
         state_suffix=f"access{uuid.uuid4().hex[:8]}",
     )
-    el._prepare_warehouse()
-    result = subprocess.run(
-        el.command(log_format="json"), cwd=REPO, env=el.env, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    urls["el_output"] = result.stdout + result.stderr
+    urls["el_output"] = el.run().log
     assert differences(core, warehouse) == {}
     run_dbt(urls[TRANSFORMER.name], "build", vars={"as_of_date": AS_OF.isoformat()})
     return urls
