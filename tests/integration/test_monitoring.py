@@ -47,28 +47,28 @@ def test_closing_a_business_day_starts_that_days_reports(new_database) -> None:
     assert closed == public == 4
 
 
-def test_the_fallback_schedule_runs_only_a_closed_day_without_a_run(new_database) -> None:
+def test_the_fallback_schedule_runs_only_a_closed_day_without_a_run(new_database, tmp_path) -> None:
     core_url = new_database()
     simulate(core_url, SimulationConfig(customers=2, days=3, seed=2))
     resources = {"core": CoreDatabase(url=core_url)}
-    with dg.instance_for_test() as instance:  # one with a reference: schedules with resources need it
-        early = dg.build_schedule_context(
-            instance=instance,
-            scheduled_execution_time=datetime(2025, 1, 5, 2, tzinfo=UTC),
-            resources=resources,
-        )
-        skipped = daily_reports_fallback(early)
+
+    def evaluate(instance: dg.DagsterInstance, at: datetime):
+        # Closed after use: a context given resources opens an instance of its own, which would
+        # otherwise stay Dagster's current one after this test.
+        with dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=at, resources=resources
+        ) as context:
+            return daily_reports_fallback(context)
+
+    # An instance with a reference: a schedule given resources needs one.
+    with dg.DagsterInstance.local_temp(tempdir=str(tmp_path)) as instance:
+        skipped = evaluate(instance, datetime(2025, 1, 5, 2, tzinfo=UTC))
         assert isinstance(skipped, dg.SkipReason)
         assert (
             skipped.skip_message
             == "the core has not closed business day 2025-01-04 (last closed: 2025-01-03)"
         )
-        due = dg.build_schedule_context(
-            instance=instance,
-            scheduled_execution_time=datetime(2025, 1, 4, 2, tzinfo=UTC),
-            resources=resources,
-        )
-        request = daily_reports_fallback(due)
+        request = evaluate(instance, datetime(2025, 1, 4, 2, tzinfo=UTC))
         assert isinstance(request, dg.RunRequest) and request.partition_key == "2025-01-03"
 
 
