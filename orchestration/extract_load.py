@@ -159,6 +159,7 @@ class ExtractLoad:
             timeout=timeout,
             umask=PRIVATE_FILES,
         )
+        _make_private(REPO / ".meltano")  # what Meltano chmods itself (its `run/bin` shim) too
         lines = [_parse(line) for line in result.stderr.splitlines()]
         if result.returncode != 0:
             errors = [e.event for e in lines if e.level in ("error", "critical")] or [
