@@ -105,10 +105,6 @@ def _db(action: str, role: str) -> int:
         server.reset()
         print(f"deleted the embedded server's data under {server.runtime_dir}")
     elif action == "url":
-        if server.running_port() is None:
-            raise EmbeddedServerError(
-                "the embedded PostgreSQL server is not running: run `lana-core db start`"
-            )
         print(getattr(resolve_databases(start_embedded=False), ROLE_URLS[role]))
     elif action == "status":
         port = server.running_port()

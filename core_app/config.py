@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 
 from core_app.adapters.access import ANALYST, CORE_APP, EXTRACTOR, LOADER, ORCHESTRATOR, TRANSFORMER
-from core_app.adapters.embedded_server import SUPERUSER, EmbeddedPostgres, default_home
+from core_app.adapters.embedded_server import SUPERUSER, EmbeddedPostgres, EmbeddedServerError, default_home
 
 DATABASE_URL_ENV = "LANA_DATABASE_URL"
 WAREHOUSE_URL_ENV = "LANA_WAREHOUSE_URL"
@@ -115,7 +115,7 @@ def resolve_databases(start_embedded: bool = True) -> Databases:
     server = EmbeddedPostgres(default_home())
     port = server.start() if start_embedded else server.running_port()
     if port is None:
-        raise RuntimeError("the embedded PostgreSQL server is not running: run `lana-core db start`")
+        raise EmbeddedServerError("the embedded PostgreSQL server is not running: run `lana-core db start`")
     return Databases(
         core_url=server.url("lana", port, CORE_APP.name),
         warehouse_url=server.url("lana_dw", port, TRANSFORMER.name),

@@ -68,10 +68,10 @@ def _one_line(exc: Exception) -> str:
 
 def _checked_date(core_url: str, wanted: date | None) -> date:
     """The business date to run: the one asked for, if the core has closed it; else the last closed."""
-    from orchestration.resources import BusinessDayNotClosed, CoreDatabase
+    from orchestration.resources import BusinessDayNotClosed, CoreDatabase, check_closed
 
     core = CoreDatabase(url=core_url)
-    first, _ = core.business_dates()
+    first = core.first_business_date()
     last_closed = core.last_closed_day()
     if first is None or last_closed is None:
         raise UsageError("the core has not closed any business day yet: nothing to report")
@@ -82,7 +82,7 @@ def _checked_date(core_url: str, wanted: date | None) -> date:
             f"{first.isoformat()} to {last_closed.isoformat()}"
         )
     try:
-        core.require_closed(business_date)
+        check_closed(business_date, last_closed)
     except BusinessDayNotClosed as refused:
         raise UsageError(str(refused)) from None
     return business_date

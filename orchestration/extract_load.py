@@ -54,9 +54,7 @@ def el_environment(
         "DO_NOT_TRACK": "1",
     }
     if warehouse_url:
-        databases = Databases(
-            core_url, warehouse_url, embedded=False, extractor_url=core_url, loader_url=loader_url or ""
-        )
+        databases = Databases(core_url, warehouse_url, embedded=False, loader_url=loader_url or "")
         environment.update(databases.environment())
     else:  # BigQuery: the loader's settings come from the LANA_BQ_* variables (meltano.yml)
         environment.update({DATABASE_URL_ENV: core_url, EXTRACTOR_URL_ENV: core_url})
@@ -195,8 +193,9 @@ def _make_private(folder: Path) -> None:
     """Files written by older versions (0644) become the owner's only."""
     folder.mkdir(exist_ok=True)
     for path in [folder, *(folder / "run").rglob("*")]:
-        if path.stat().st_mode & 0o077:
-            path.chmod(path.stat().st_mode & 0o700)
+        mode = path.stat().st_mode
+        if mode & 0o077:
+            path.chmod(mode & 0o700)
 
 
 @dataclass(frozen=True)

@@ -81,8 +81,9 @@ def _collect(outcome: RunOutcome, key: dg.AssetKey, metadata: dict) -> None:
         value = metadata.get(name)
         return int(value.value) if value is not None else None
 
-    if key.path[0] == "raw" and number("records_loaded") is not None:
-        outcome.records_loaded[key.path[-1]] = number("records_loaded") or 0
+    loaded = number("records_loaded")
+    if key.path[0] == "raw" and loaded is not None:
+        outcome.records_loaded[key.path[-1]] = loaded
     if key == finance_report_files.key:
         outcome.files = number("files") or 0
         outcome.report_rows = {
@@ -192,6 +193,15 @@ def report_deadline(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(hours, minutes), tzinfo=UTC)
 
 
+def late_deliveries(
+    instance: dg.DagsterInstance, last_closed: date | None, now: datetime
+) -> list[dg.AssetKey]:
+    """The report assets not delivered for the last closed day although its deadline has passed."""
+    if last_closed is None or now < report_deadline(last_closed):
+        return []
+    return undelivered(instance, last_closed)
+
+
 def undelivered(instance: dg.DagsterInstance, day: date) -> list[dg.AssetKey]:
     """The report assets with no materialization for business date `day`."""
     missing = []
@@ -211,7 +221,11 @@ class RawLag:
 
     @property
     def late(self) -> bool:
-        return self.seconds > 60 * float(os.environ.get(RAW_MAX_LAG_ENV, "60"))
+        return self.seconds > 60 * raw_max_lag_minutes()
+
+
+def raw_max_lag_minutes() -> float:
+    return float(os.environ.get(RAW_MAX_LAG_ENV, "60"))
 
 
 def raw_lag(core: CoreDatabase, warehouse: Warehouse) -> RawLag:
@@ -240,10 +254,9 @@ def freshness(
     selected = context.selected_asset_check_keys
     last = core.last_closed_day()
     now = datetime.now(UTC)
-    missing = set(undelivered(context.instance, last)) if last else set()
+    late = set(late_deliveries(context.instance, last, now))
     for key in (k for k in DELIVERED if dg.AssetCheckKey(k, "delivered_on_time") in selected):
-        due = last is not None and now >= report_deadline(last)
-        passed = key not in missing or not due
+        passed = key not in late
         hours_late = (now - report_deadline(last)).total_seconds() / 3600 if last and not passed else 0.0
         yield dg.AssetCheckResult(
             asset_key=key,
@@ -293,8 +306,8 @@ def freshness_alerts(
     state = json.loads(context.cursor) if context.cursor else {}
     sent = []
     last = core.last_closed_day()
-    if last is not None and datetime.now(UTC) >= report_deadline(last) and state.get("late_day") != str(last):
-        missing = undelivered(context.instance, last)
+    if last is not None and state.get("late_day") != str(last):
+        missing = late_deliveries(context.instance, last, datetime.now(UTC))
         if missing:
             deliver(late_reports_message(last, missing))
             state["late_day"] = str(last)
@@ -331,7 +344,7 @@ def raw_lag_message(lag: RawLag) -> Message:
         subject=f"[lana] raw layer {lag.events:,} outbox events behind the core",
         lines=(
             f"The raw layer is {lag.events:,} outbox events behind the core; the newest differ by "
-            f"{lag.seconds:,.0f} s (limit: {os.environ.get(RAW_MAX_LAG_ENV, '60')} min).",
+            f"{lag.seconds:,.0f} s (limit: {raw_max_lag_minutes():g} min).",
             "Check the refresh_raw_layer runs (sensor new_outbox_events) in the UI.",
         ),
         fields={"lag_events": lag.events, "lag_seconds": lag.seconds},

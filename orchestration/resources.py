@@ -34,6 +34,17 @@ class BusinessDayNotClosed(Exception):
     """A report run for a date the core's books are not closed for."""
 
 
+def check_closed(day: date, last_closed: date | None) -> None:
+    """Refuse `day` unless the core has closed it (`last_closed`: the last day it closed)."""
+    if last_closed is None:
+        raise BusinessDayNotClosed(f"the core has not closed any business day yet: no report for {day}")
+    if day > last_closed:
+        raise BusinessDayNotClosed(
+            f"the core has not closed business day {day.isoformat()}: "
+            f"the last closed business day is {last_closed.isoformat()}"
+        )
+
+
 class CoreDatabase(dg.ConfigurableResource):
     """The banking core's PostgreSQL database (read only from here)."""
 
@@ -41,9 +52,7 @@ class CoreDatabase(dg.ConfigurableResource):
 
     def outbox_count(self) -> int:
         """Rows in the append-only outbox: it grows by exactly the events committed since."""
-        with psycopg.connect(self.url) as conn:
-            row = conn.execute("SELECT count(*) FROM outbox_events").fetchone()
-        return int(row[0]) if row else 0
+        return self.outbox_position()[0]
 
     def last_closed_day(self) -> date | None:
         """The latest business date the core has closed (its end-of-day batch done), or None."""
@@ -52,14 +61,7 @@ class CoreDatabase(dg.ConfigurableResource):
 
     def require_closed(self, day: date) -> None:
         """Reports for a day the core has not closed would look final but are not: refuse them."""
-        last = self.last_closed_day()
-        if last is None:
-            raise BusinessDayNotClosed(f"the core has not closed any business day yet: no report for {day}")
-        if day > last:
-            raise BusinessDayNotClosed(
-                f"the core has not closed business day {day.isoformat()}: "
-                f"the last closed business day is {last.isoformat()}"
-            )
+        check_closed(day, self.last_closed_day())
 
     def outbox_position(self) -> tuple[int, datetime | None]:
         """Rows in the outbox and the newest one's time: what the raw layer must catch up with."""
@@ -67,13 +69,11 @@ class CoreDatabase(dg.ConfigurableResource):
             row = conn.execute("SELECT count(*), max(recorded_at) FROM outbox_events").fetchone()
         return (int(row[0]), row[1]) if row else (0, None)
 
-    def business_dates(self) -> tuple[date | None, date | None]:
-        """The first and the latest business date with ledger transactions (None, None if empty)."""
+    def first_business_date(self) -> date | None:
+        """The first business date with ledger transactions (None for an empty core)."""
         with psycopg.connect(self.url) as conn:
-            row = conn.execute(
-                "SELECT min(effective_date), max(effective_date) FROM ledger_transactions"
-            ).fetchone()
-        return (row[0], row[1]) if row else (None, None)
+            row = conn.execute("SELECT min(effective_date) FROM ledger_transactions").fetchone()
+        return row[0] if row else None
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -125,22 +125,13 @@ class Warehouse(dg.ConfigurableResource):
 
     def install_pseudonymisation_key(self) -> None:
         """The personal-data key where dbt's staging reads it (orchestration/pseudonymisation.py)."""
-        from orchestration.pseudonymisation import (
-            KEY_FILE_ENV,
-            PseudonymisationKeyError,
-            install_key_bigquery,
-            install_key_postgres,
-        )
+        from orchestration.pseudonymisation import install_key_bigquery, install_key_postgres
 
         self.check()
         if self.kind == "postgres":
             install_key_postgres(self.url)
-            return
-        if not os.environ.get(KEY_FILE_ENV):  # production: never a key generated on this machine
-            raise PseudonymisationKeyError(
-                f"BigQuery needs the personal-data key from secret storage: set {KEY_FILE_ENV} (README)"
-            )
-        install_key_bigquery(self.bigquery_project, self.bigquery_location)
+        else:
+            install_key_bigquery(self.bigquery_project, self.bigquery_location)
 
     def sqlalchemy_url(self, schema: str) -> str:
         """For Great Expectations (SQLAlchemy): the warehouse, with `schema` as BigQuery's dataset."""

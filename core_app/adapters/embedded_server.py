@@ -70,9 +70,14 @@ class RunAs:
     gid: int
 
 
+def _home_digest(home: Path) -> str:
+    """Names a project home's own things (OS user, runtime and socket directories)."""
+    return hashlib.sha256(str(home.resolve()).encode()).hexdigest()
+
+
 def server_user_name(home: Path) -> str:
     """The OS user a project's server runs as when we are root: one per project home."""
-    return "lana-pg-" + hashlib.sha256(str(home.resolve()).encode()).hexdigest()[:10]
+    return "lana-pg-" + _home_digest(home)[:10]
 
 
 def _run_as(home: Path) -> RunAs | None:
@@ -158,15 +163,14 @@ class EmbeddedPostgres:
         self.home = home.resolve()
         self.run_as = _run_as(self.home)
         if self.run_as and not _traversable_by(self.home.parent, self.run_as):
-            digest = hashlib.sha256(str(self.home).encode()).hexdigest()[:12]
-            self.runtime_dir = Path("/var/tmp") / f"lana-{digest}"
+            self.runtime_dir = Path("/var/tmp") / f"lana-{_home_digest(self.home)[:12]}"
         else:
             self.runtime_dir = self.home
         self.data_dir = self.runtime_dir / "pgdata"
         self.port_file = self.home / "pg-port"
         self.passwords = PasswordFile(self.home / "secrets" / "pgpass", HOST)
         # Short (unix socket paths are limited to 107 bytes) and private (0700, the server's user).
-        self.socket_dir = Path("/tmp") / f"lana-pg-{hashlib.sha256(str(self.home).encode()).hexdigest()[:10]}"
+        self.socket_dir = Path("/tmp") / server_user_name(self.home)
 
     # -- public API -------------------------------------------------------------------------
 
@@ -211,19 +215,18 @@ class EmbeddedPostgres:
 
         Read from postmaster.pid rather than `pg_ctl status`: as root, a server started by an older
         version runs as another user, whose data directory the new server user cannot read."""
-        pid = self._postmaster_pid()
-        if pid is None:
-            return None
-        return int((self.data_dir / "postmaster.pid").read_text().splitlines()[3])
+        postmaster = self._postmaster()
+        return postmaster[1] if postmaster else None
 
-    def _postmaster_pid(self) -> int | None:
+    def _postmaster(self) -> tuple[int, int] | None:
+        """(pid, port) of a live postmaster of this data directory, from its postmaster.pid."""
         try:
             lines = (self.data_dir / "postmaster.pid").read_text().splitlines()
-            pid = int(lines[0])
+            pid, port = int(lines[0]), int(lines[3])
             command = Path(f"/proc/{pid}/cmdline").read_bytes()
         except (OSError, ValueError, IndexError):
             return None
-        return pid if b"postgres" in command and len(lines) > 3 else None
+        return (pid, port) if b"postgres" in command else None
 
     def url(self, database: str = "lana", port: int | None = None, role: str = SUPERUSER) -> str:
         """A libpq URL for `role`; its password is read from the password file it names."""
@@ -356,12 +359,13 @@ class EmbeddedPostgres:
     def _stop_foreign_server(self) -> None:
         """Fast shutdown (SIGINT) of a server running as another user: pg_ctl, which must run as
         the server's user, cannot signal it."""
-        pid = self._postmaster_pid()
-        if pid is None:
+        postmaster = self._postmaster()
+        if postmaster is None:
             return
+        pid = postmaster[0]
         os.kill(pid, signal.SIGINT)
         deadline = time.monotonic() + 60
-        while self._postmaster_pid() is not None:
+        while self._postmaster() is not None:
             if time.monotonic() > deadline:
                 raise EmbeddedServerError(f"the PostgreSQL server (pid {pid}) did not stop within 60 s")
             time.sleep(0.1)
