@@ -14,7 +14,7 @@ from orchestration import quality
 from orchestration.assets.raw_layer import RAW_KEYS, extract_load_of
 from orchestration.assets.report_deliveries import report_key
 from orchestration.completeness import incomplete_streams
-from orchestration.report_files import REPORTS
+from orchestration.report_catalog import ReportSpec
 from orchestration.resources import CoreDatabase, MeltanoState, Warehouse
 
 GX_CHECK = "great_expectations"
@@ -52,24 +52,32 @@ def raw_layer_expectations(warehouse: Warehouse) -> Iterator[dg.AssetCheckResult
     yield from _results(outcomes, lambda table: RAW_KEYS[table])
 
 
-@dg.multi_asset_check(
-    specs=[
-        dg.AssetCheckSpec(
-            GX_CHECK, asset=report_key(spec.table), blocking=True, description="GX suite on the report"
-        )
-        for spec in REPORTS
-    ],
-)
-def report_expectations(
-    context: dg.AssetCheckExecutionContext, warehouse: Warehouse
-) -> Iterator[dg.AssetCheckResult]:
-    partition = context.run.tags.get("dagster/partition")
-    if partition is None:
-        raise dg.Failure("the report checks need a business date: run them for a partition")
-    business_date = date.fromisoformat(partition)
-    suites = quality.report_suites(warehouse.reports_schema, business_date)
-    outcomes = quality.validate(warehouse.sqlalchemy_url(warehouse.reports_schema), suites, warehouse.kind)
-    yield from _results(outcomes, report_key)
+def build_report_expectations(reports: tuple[ReportSpec, ...]) -> dg.AssetChecksDefinition:
+    """The GX check of every delivered report that declares distribution checks."""
+    checked = tuple(spec for spec in reports if spec.has_distribution_checks)
+
+    @dg.multi_asset_check(
+        specs=[
+            dg.AssetCheckSpec(
+                GX_CHECK,
+                asset=report_key(spec.table),
+                blocking=True,
+                description="GX: the report's declared row count and value ranges",
+            )
+            for spec in checked
+        ],
+    )
+    def report_expectations(
+        context: dg.AssetCheckExecutionContext, warehouse: Warehouse
+    ) -> Iterator[dg.AssetCheckResult]:
+        partition = context.run.tags.get("dagster/partition")
+        if partition is None:
+            raise dg.Failure("the report checks need a business date: run them for a partition")
+        suites = quality.report_suites(warehouse.reports_schema, date.fromisoformat(partition), checked)
+        url = warehouse.sqlalchemy_url(warehouse.reports_schema)
+        yield from _results(quality.validate(url, suites, warehouse.kind), report_key)
+
+    return report_expectations
 
 
 @dg.multi_asset_check(

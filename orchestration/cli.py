@@ -112,11 +112,12 @@ def _prepare(databases: Databases) -> dict[str, str]:
 def _run(business_date: date) -> int:
     import dagster as dg
 
-    from orchestration.definitions import defs
+    from orchestration.definitions import build_definitions
     from orchestration.monitoring import SENT_TAG, report_run
-    from orchestration.resources import ReportOutput
+    from orchestration.resources import ReportOutput, resources_from_environment
     from orchestration.run_health import fail_orphaned_runs, worker_tags
 
+    defs = build_definitions(resources_from_environment())
     partition = business_date.isoformat()
     print(f"==> Dagster job daily_reports, business date {partition}")
     with dg.DagsterInstance.get() as instance:

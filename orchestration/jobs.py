@@ -5,12 +5,12 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.assets.raw_layer import RAW_KEYS, extract_load
-from orchestration.assets.report_deliveries import finance_report_files, report_key
-from orchestration.report_files import REPORTS
+from orchestration.assets.report_deliveries import FINANCE_REPORT_FILES
 
-# What finance teams receive per business date, and the freshness checks on it and on the raw
-# layer (orchestration/monitoring.py): those run on their own schedule, not in the daily run.
-DELIVERED = (*(report_key(spec.table) for spec in REPORTS), finance_report_files.key)
+# What finance teams receive per business date (its files depend on every delivered report), and
+# the freshness checks on it and on the raw layer (orchestration/monitoring.py): those run on their
+# own schedule, not in the daily run.
+DELIVERED = (FINANCE_REPORT_FILES,)
 FRESHNESS_CHECKS = (
     *(dg.AssetCheckKey(key, "delivered_on_time") for key in DELIVERED),
     dg.AssetCheckKey(RAW_KEYS["outbox_events"], "keeps_up_with_core"),

@@ -16,7 +16,7 @@ import dagster as dg
 
 from orchestration.alerts import Message, deliver, first_line, run_link
 from orchestration.assets.raw_layer import RAW_KEYS
-from orchestration.assets.report_deliveries import finance_report_files
+from orchestration.assets.report_deliveries import FINANCE_REPORT_FILES
 from orchestration.jobs import DELIVERED, FRESHNESS_CHECKS, daily_reports, refresh_raw_layer
 from orchestration.resources import CoreDatabase, Warehouse
 
@@ -84,7 +84,7 @@ def _collect(outcome: RunOutcome, key: dg.AssetKey, metadata: dict) -> None:
     loaded = number("records_loaded")
     if key.path[0] == "raw" and loaded is not None:
         outcome.records_loaded[key.path[-1]] = loaded
-    if key == finance_report_files.key:
+    if key == FINANCE_REPORT_FILES:
         outcome.files = number("files") or 0
         outcome.report_rows = {
             name.removeprefix("rows_"): int(value.value)

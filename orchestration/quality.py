@@ -3,8 +3,13 @@
 The raw suites follow the core's own definitions: each events table may only hold the event types
 the core registers for its aggregate, and every amount field the core's events carry must be
 non-negative (movement amounts strictly positive). The ledger must balance per transaction and
-currency. The report suites check the rows of the business date being delivered (the report tables
-keep every date): keys, enums, signs, expected row counts, that the trial balance balances.
+currency, and every business event that posts must agree with its ledger transaction. The report
+suites check the distributions each report declares (row counts, value ranges) on the business
+date being delivered.
+
+One rule, one framework: keys, accepted values, signs and balances of models are dbt tests; Great
+Expectations keeps what dbt cannot express before dbt runs (the raw layer against the core's event
+definitions, across raw tables) and the declared distributions of the reports.
 
 Importing Great Expectations takes seconds, so it is imported when a suite is built, not when the
 Dagster definitions load.
@@ -23,13 +28,13 @@ from tap_lana_events.tables import AGGREGATES
 from core_app.domain import catalog  # noqa: F401  (registers every event class)
 from core_app.domain.events import registered_events
 from core_app.domain.money import money_fields
+from orchestration.report_catalog import ReportSpec
 
 RAW_SUITE_TABLES = (
     *(f"{a}_events" for a in AGGREGATES),
     "ledger_entries",
     "ledger_transactions",
     "ledger_accounts",
-    "outbox_events",
 )
 
 # Movements whose amount the core requires to be positive when they are initialized.
@@ -194,9 +199,9 @@ def _raw_table_suites(schema: str, dialect: str) -> list[Suite]:
         table = f"{aggregate}_events"
         known = sorted(t for (a, t) in events if a == aggregate)
         checks: list = [
+            # (id, sequence) unique: a dbt test on the source (_sources.yml).
             gxe.ExpectColumnValuesToNotBeNull(column="id"),
             gxe.ExpectColumnValuesToNotBeNull(column="recorded_at"),
-            gxe.ExpectCompoundColumnsToBeUnique(column_list=["id", "sequence"]),
             gxe.ExpectColumnValuesToBeBetween(column="sequence", min_value=1),
             gxe.ExpectColumnValuesToBeInSet(column="event_type", value_set=known),
         ]
@@ -269,139 +274,27 @@ def _raw_table_suites(schema: str, dialect: str) -> list[Suite]:
             ],
         )
     )
-    suites.append(
-        Suite(
-            schema,
-            "outbox_events",
-            [gxe.ExpectCompoundColumnsToBeUnique(column_list=["aggregate_type", "aggregate_id", "sequence"])],
-        )
-    )
     return suites
 
 
-def _non_negative(*columns: str) -> list:
+def report_suites(schema: str, business_date: date, reports: Iterable[ReportSpec]) -> list[Suite]:
+    """The distribution checks each report declares (`meta.delivery` in dbt), on its rows for
+    `business_date`: row counts and value ranges. Keys, accepted values, signs and balances are
+    dbt tests (one rule, one framework)."""
     _, gxe = _gx()
-    return [gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0) for c in columns]
-
-
-def report_suites(schema: str, business_date: date) -> list[Suite]:
-    """The reports' rows for `business_date` (each table keeps every date it was built for)."""
-    _, gxe = _gx()
-    buckets = ["current", "1-30", "31-60", "61-90", "90+"]
-    suites = [
-        Suite(
-            schema,
-            "balance_sheet",
-            [
-                gxe.ExpectColumnValuesToBeUnique(column="line_code"),
-                gxe.ExpectColumnValuesToNotBeNull(column="amount_cents"),
-                gxe.ExpectColumnValuesToBeInSet(
-                    column="section", value_set=["Assets", "Liabilities", "Equity"]
-                ),
-                gxe.ExpectTableRowCountToBeBetween(min_value=3, max_value=100),
-                _rows(
-                    "a balance sheet whose assets differ from liabilities plus equity",
-                    "SELECT 1 AS unbalanced FROM {batch} HAVING sum(CASE WHEN section = 'Assets' "
-                    "THEN amount_cents ELSE -amount_cents END) <> 0",
-                ),
-            ],
-        ),
-        Suite(
-            schema,
-            "trial_balance",
-            [
-                gxe.ExpectCompoundColumnsToBeUnique(column_list=["account_code", "currency"]),
-                gxe.ExpectColumnValuesToBeInSet(column="normal_side", value_set=["debit", "credit"]),
-                *_non_negative("debit_total", "credit_total", "debit_balance", "credit_balance"),
-                _rows(
-                    "a trial balance whose debit and credit totals differ (per currency)",
-                    "SELECT currency FROM {batch} GROUP BY currency "
-                    "HAVING sum(debit_total) <> sum(credit_total)",
-                ),
-            ],
-        ),
-        Suite(
-            schema,
-            "income_statement",
-            [
-                gxe.ExpectColumnValuesToBeUnique(column="line_code"),
-                gxe.ExpectColumnValuesToNotBeNull(column="amount_cents"),
-            ],
-        ),
-        Suite(
-            schema,
-            "loan_portfolio",
-            [
-                gxe.ExpectColumnValuesToBeUnique(column="facility_id"),
-                gxe.ExpectColumnValuesToNotBeNull(column="facility_id"),
-                gxe.ExpectColumnValuesToBeInSet(
-                    column="status",
-                    value_set=["proposed", "approved", "active", "matured", "closed"],
-                ),
-                *_non_negative(
-                    "facility_limit",
-                    "disbursed",
-                    "principal_outstanding",
-                    "accrued_interest",
-                    "collateral_sats",
-                ),
-            ],
-        ),
-        Suite(
-            schema,
-            "delinquency_aging",
-            [
-                gxe.ExpectColumnValuesToBeInSet(column="aging_bucket", value_set=buckets),
-                gxe.ExpectTableRowCountToEqual(value=len(buckets)),
-                *_non_negative("obligations", "outstanding_cents"),
-            ],
-        ),
-        Suite(
-            schema,
-            "delinquency_trend",
-            [
-                gxe.ExpectColumnValuesToBeInSet(column="aging_bucket", value_set=buckets),
-                gxe.ExpectCompoundColumnsToBeUnique(column_list=["snapshot_date", "aging_bucket"]),
-                *_non_negative("obligations", "outstanding_cents"),
-                _rows(
-                    f"snapshots without exactly {len(buckets)} aging buckets, or after the business date",
-                    f"SELECT snapshot_date FROM {{batch}} GROUP BY snapshot_date "
-                    f"HAVING count(*) <> {len(buckets)} OR snapshot_date > max(as_of_date)",
-                ),
-            ],
-        ),
-        Suite(
-            schema,
-            "loan_loss_provisions",
-            [
-                gxe.ExpectColumnValuesToBeInSet(column="aging_bucket", value_set=buckets),
-                gxe.ExpectTableRowCountToEqual(value=len(buckets)),
-                *_non_negative("outstanding_cents", "required_provision_cents"),
-                gxe.ExpectColumnValuesToBeBetween(column="provision_rate_bps", min_value=0, max_value=10_000),
-            ],
-        ),
-        Suite(
-            schema,
-            "collateral_monitoring",
-            [
-                gxe.ExpectColumnValuesToBeUnique(column="facility_id"),
-                gxe.ExpectColumnValuesToBeInSet(
-                    column="collateral_status", value_set=["ok", "margin_call", "liquidation", "no_exposure"]
-                ),
-                *_non_negative("collateral_sats", "price_cents", "collateral_value_cents", "exposure_cents"),
-            ],
-        ),
-        Suite(
-            schema,
-            "aml_alerts",
-            [
-                gxe.ExpectColumnValuesToNotBeNull(column="alert_type"),
-                gxe.ExpectColumnValuesToNotBeNull(column="movement_id"),
-                *_non_negative("amount_cents"),
-            ],
-        ),
-    ]
-    return [Suite(s.schema, s.table, s.expectations, as_of=business_date) for s in suites]
+    suites = []
+    for spec in reports:
+        expectations = []
+        if spec.expected_rows is not None:
+            rows = spec.expected_rows
+            expectations.append(gxe.ExpectTableRowCountToBeBetween(min_value=rows.min, max_value=rows.max))
+        for column, bounds in (spec.value_ranges or {}).items():
+            expectations.append(
+                gxe.ExpectColumnValuesToBeBetween(column=column, min_value=bounds.min, max_value=bounds.max)
+            )
+        if expectations:
+            suites.append(Suite(schema, spec.table, expectations, as_of=business_date))
+    return suites
 
 
 def validate(connection_string: str, suites: Iterable[Suite], dialect: str = "postgres") -> list[Outcome]:

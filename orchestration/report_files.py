@@ -23,43 +23,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from orchestration.report_catalog import ReportSpec
+
 CENTS = Decimal(100)
-
-
-@dataclass(frozen=True)
-class ReportSpec:
-    table: str
-    title: str
-    money_columns: frozenset[str] = frozenset()  # integer USD cents, written as decimal dollars
-
-
-REPORTS: tuple[ReportSpec, ...] = (
-    ReportSpec("balance_sheet", "Balance sheet", frozenset({"amount_cents"})),
-    ReportSpec("income_statement", "Income statement", frozenset({"amount_cents"})),
-    ReportSpec(
-        "trial_balance",
-        "Trial balance",
-        frozenset(),  # mixed currencies (cents and satoshis): left in minor units
-    ),
-    ReportSpec(
-        "loan_portfolio",
-        "Loan portfolio",
-        frozenset({"facility_limit", "disbursed", "principal_outstanding", "accrued_interest"}),
-    ),
-    ReportSpec("delinquency_aging", "Delinquency aging", frozenset({"outstanding_cents"})),
-    ReportSpec("delinquency_trend", "Delinquency trend", frozenset({"outstanding_cents"})),
-    ReportSpec(
-        "collateral_monitoring",
-        "Collateral monitoring",
-        frozenset({"price_cents", "collateral_value_cents", "exposure_cents"}),
-    ),
-    ReportSpec(
-        "loan_loss_provisions",
-        "Loan-loss provisions",
-        frozenset({"outstanding_cents", "required_provision_cents"}),
-    ),
-    ReportSpec("aml_alerts", "AML alerts", frozenset({"amount_cents", "related_amount_cents"})),
-)
 
 
 @dataclass(frozen=True)
@@ -96,19 +62,18 @@ class StaleReportError(ValueError):
     """The report tables hold nothing for the business date the files are for."""
 
 
-# Has rows for every date the reports were built for (its lines come from the chart of accounts),
-# where other reports may rightly be empty (no AML alerts that day).
-BUILT_DATE_WITNESS = "balance_sheet"
-
-
-def read_reports(warehouse: ReportTables, business_date: date) -> list[Table]:
+def read_reports(
+    warehouse: ReportTables, business_date: date, reports: tuple[ReportSpec, ...]
+) -> list[Table]:
     """Every report's rows for `business_date` (the tables keep every date they were built for)."""
     tables: list[Table] = []
-    for spec in REPORTS:
+    for spec in reports:
         columns, rows = warehouse.read_report(spec.table, business_date)
-        if spec.table == BUILT_DATE_WITNESS and not rows:
+        # A report declared never empty (the balance sheet: its lines come from the chart of
+        # accounts) shows whether the date was built; others may rightly be empty (no AML alerts).
+        if spec.never_empty and not rows:
             raise StaleReportError(
-                f"{warehouse.reports_schema}.{BUILT_DATE_WITNESS} holds no rows as of "
+                f"{warehouse.reports_schema}.{spec.table} holds no rows as of "
                 f"{business_date.isoformat()}: build the reports for that date first"
             )
         # A total order (every column), so that the files do not depend on the query plan.
@@ -117,12 +82,14 @@ def read_reports(warehouse: ReportTables, business_date: date) -> list[Table]:
     return tables
 
 
-def write_report_files(warehouse: ReportTables, out_dir: Path, business_date: date) -> dict:
+def write_report_files(
+    warehouse: ReportTables, out_dir: Path, business_date: date, reports: tuple[ReportSpec, ...]
+) -> dict:
     """Write every file for `business_date` under `out_dir/<date>/`; returns the manifest.
 
     Files are written beside their final names and renamed, so a reader never sees half a file.
     """
-    tables = read_reports(warehouse, business_date)
+    tables = read_reports(warehouse, business_date, reports)
     folder = out_dir / business_date.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
     files: dict[str, bytes] = {f"{t.spec.table}.csv": _csv(t) for t in tables}

@@ -4,39 +4,42 @@
 import json
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from orchestration.dbt_project import DBT_PROJECT, LanaDbtTranslator, prepare_manifest
+from orchestration.dbt_project import DBT_PROJECT, LanaDbtTranslator
 from orchestration.partitions import business_dates
 from orchestration.resources import BusinessDayNotClosed, CoreDatabase, Warehouse
 
-prepare_manifest()  # parses only when there is no manifest yet; `dagster dev` re-parses below
-DBT_PROJECT.prepare_if_dev()
 
+def build_dbt_models(manifest: Path) -> dg.AssetsDefinition:
+    """The dbt assets of `manifest` (built when the definitions load, not when this is imported)."""
 
-@dbt_assets(
-    manifest=DBT_PROJECT.manifest_path,
-    project=DBT_PROJECT,
-    dagster_dbt_translator=LanaDbtTranslator(),
-    partitions_def=business_dates,
-    backfill_policy=dg.BackfillPolicy.multi_run(1),  # reports are as of one business date per run
-    # No op retries: a failed dbt test would fail again. dbt retries lost connections itself
-    # (`retries` in profiles.yml, `job_retries` on BigQuery).
-)
-def dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse, core: CoreDatabase
-) -> Iterator[Any]:
-    """`dbt build` (models, seeds and tests) with every report as of the partition's business date,
-    once the core has closed that date (before, the reports would look final but not be)."""
-    try:
-        core.require_closed(date.fromisoformat(context.partition_key))
-    except BusinessDayNotClosed as refused:
-        raise dg.Failure(str(refused)) from None
-    as_of = {"as_of_date": context.partition_key}
-    command = ["build", "--target", warehouse.dbt_target, "--vars", json.dumps(as_of)]
-    warehouse.install_pseudonymisation_key()
-    with warehouse.dbt_environment_applied():
-        yield from dbt.cli(command, context=context).stream()
+    @dbt_assets(
+        manifest=manifest,
+        project=DBT_PROJECT,
+        dagster_dbt_translator=LanaDbtTranslator(),
+        partitions_def=business_dates,
+        backfill_policy=dg.BackfillPolicy.multi_run(1),  # reports are as of one business date per run
+        # No op retries: a failed dbt test would fail again. dbt retries lost connections itself
+        # (`retries` in profiles.yml, `job_retries` on BigQuery).
+    )
+    def dbt_models(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse, core: CoreDatabase
+    ) -> Iterator[Any]:
+        """`dbt build` (models, seeds and tests) with every report as of the partition's business date,
+        once the core has closed that date (before, the reports would look final but not be)."""
+        try:
+            core.require_closed(date.fromisoformat(context.partition_key))
+        except BusinessDayNotClosed as refused:
+            raise dg.Failure(str(refused)) from None
+        as_of = {"as_of_date": context.partition_key}
+        command = ["build", "--target", warehouse.dbt_target, "--vars", json.dumps(as_of)]
+        warehouse.install_pseudonymisation_key()
+        with warehouse.dbt_environment_applied():
+            yield from dbt.cli(command, context=context).stream()
+
+    return dbt_models

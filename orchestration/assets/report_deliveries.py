@@ -9,8 +9,11 @@ import dagster as dg
 
 from orchestration.assets.raw_layer import TRANSIENT
 from orchestration.partitions import business_dates
-from orchestration.report_files import REPORTS, write_report_files
+from orchestration.report_catalog import ReportSpec
+from orchestration.report_files import write_report_files
 from orchestration.resources import ReportOutput, Warehouse
+
+FINANCE_REPORT_FILES = dg.AssetKey("finance_report_files")
 
 
 def report_key(table: str) -> dg.AssetKey:
@@ -18,39 +21,41 @@ def report_key(table: str) -> dg.AssetKey:
     return dg.AssetKey(["reports", table])
 
 
-REPORT_KEYS = [report_key(spec.table) for spec in REPORTS]
+def build_finance_report_files(reports: tuple[ReportSpec, ...]) -> dg.AssetsDefinition:
+    """The delivery asset, downstream of each delivered report."""
+    # One business date per run, like the dbt models (a multi-date run would have no single as-of
+    # date). `backfill_policy` on @asset is marked beta; it has been stable for multi_run(1).
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning)
 
+        @dg.asset(
+            key=FINANCE_REPORT_FILES,
+            deps=[report_key(spec.table) for spec in reports],
+            partitions_def=business_dates,
+            group_name="deliveries",
+            kinds={"xlsx", "csv", "html"},
+            retry_policy=TRANSIENT,
+            backfill_policy=dg.BackfillPolicy.multi_run(1),
+        )
+        def finance_report_files(
+            context: dg.AssetExecutionContext, warehouse: Warehouse, report_output: ReportOutput
+        ) -> dg.MaterializeResult:
+            """Per business date: an XLSX workbook (one sheet per report), a CSV per report, an HTML
+            summary with charts and a manifest with checksums, under `<reports folder>/<date>/`."""
+            business_date = date.fromisoformat(context.partition_key)
+            started = time.monotonic()
+            manifest = write_report_files(warehouse, report_output.path, business_date, reports)
+            folder = report_output.path / business_date.isoformat()
+            context.log.info(f"report files for {business_date.isoformat()} written to {folder}")
+            return dg.MaterializeResult(
+                metadata={
+                    "folder": dg.MetadataValue.path(str(folder)),
+                    "files": len(manifest["files"]),
+                    "seconds": round(time.monotonic() - started, 2),
+                    # Numbers, so that the UI plots them across business dates.
+                    **{f"rows_{table}": rows for table, rows in manifest["rows"].items()},
+                    "manifest": dg.MetadataValue.json(manifest),
+                }
+            )
 
-# One business date per run, like the dbt models (a multi-date run would have no single as-of date).
-# `backfill_policy` on @asset is marked beta; it has been stable for the multi_run(1) case.
-warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning)
-
-
-@dg.asset(
-    deps=REPORT_KEYS,
-    partitions_def=business_dates,
-    group_name="deliveries",
-    kinds={"xlsx", "csv", "html"},
-    retry_policy=TRANSIENT,
-    backfill_policy=dg.BackfillPolicy.multi_run(1),
-)
-def finance_report_files(
-    context: dg.AssetExecutionContext, warehouse: Warehouse, report_output: ReportOutput
-) -> dg.MaterializeResult:
-    """Per business date: an XLSX workbook (one sheet per report), a CSV per report, an HTML summary
-    with charts and a manifest with checksums, under `<reports folder>/<date>/`."""
-    business_date = date.fromisoformat(context.partition_key)
-    started = time.monotonic()
-    manifest = write_report_files(warehouse, report_output.path, business_date)
-    folder = report_output.path / business_date.isoformat()
-    context.log.info(f"report files for {business_date.isoformat()} written to {folder}")
-    return dg.MaterializeResult(
-        metadata={
-            "folder": dg.MetadataValue.path(str(folder)),
-            "files": len(manifest["files"]),
-            "seconds": round(time.monotonic() - started, 2),
-            # Numbers, so that the UI plots them across business dates.
-            **{f"rows_{table}": rows for table, rows in manifest["rows"].items()},
-            "manifest": dg.MetadataValue.json(manifest),
-        }
-    )
+    return finance_report_files

@@ -21,7 +21,7 @@ from core_app.application.clock import BusinessClock, RandomIds
 from core_app.simulator import SimulationConfig, simulate
 from orchestration.cli import check_evaluations
 from orchestration.dbt_project import DBT_PROJECT, prepare_manifest
-from orchestration.report_files import REPORTS
+from orchestration.report_catalog import delivered_reports
 from orchestration.resources import CoreDatabase, MeltanoState, ReportOutput, Warehouse
 from tests.helpers import customer_with_account
 
@@ -86,21 +86,23 @@ def flow(module_database, tmp_path_factory):
 
 
 def test_the_definitions_load() -> None:
-    from orchestration.definitions import defs
+    from orchestration.definitions import build_definitions
+    from orchestration.resources import resources_from_environment
 
+    defs = build_definitions(resources_from_environment())
     dg.Definitions.validate_loadable(defs)
+    reports = delivered_reports()
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert {"raw/deposit_events", "raw/ledger_entries", "staging/stg_deposit_events"} <= keys
-    assert {f"reports/{spec.table}" for spec in REPORTS} <= keys and "finance_report_files" in keys
+    assert {f"reports/{spec.table}" for spec in reports} <= keys and "finance_report_files" in keys
     checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
     assert ("raw/ledger_entries", "great_expectations") in checks
     assert ("reports/balance_sheet", "great_expectations") in checks
     assert sum(1 for _, name in checks if name.startswith(("unique", "not_null"))) > 20  # dbt tests
     files = graph.get(dg.AssetKey("finance_report_files"))
-    assert {dg.AssetKey(["reports", spec.table]) for spec in REPORTS} <= set(files.parent_keys)
-    for report in (*(f"reports/{spec.table}" for spec in REPORTS), "finance_report_files"):
-        assert (report, "delivered_on_time") in checks, report
+    assert {dg.AssetKey(["reports", spec.table]) for spec in reports} == set(files.parent_keys)
+    assert ("finance_report_files", "delivered_on_time") in checks
     assert ("raw/outbox_events", "keeps_up_with_core") in checks
     assert {s.name for s in defs.sensors} >= {"alert_on_run_failure", "night_summary", "freshness_alerts"}
     schedule = defs.resolve_schedule_def("daily_reports_fallback")
@@ -123,7 +125,7 @@ def test_the_whole_graph_produces_report_files_that_equal_the_report_tables(flow
 
     folder: Path = flow["folder"]
     manifest = (folder / "manifest.json").read_text()
-    for spec in REPORTS:
+    for spec in delivered_reports():
         with (folder / f"{spec.table}.csv").open() as handle:
             rows = list(csv.DictReader(handle))
         table = f"reports.{spec.table}"
@@ -452,7 +454,7 @@ def test_freshness_checks_pass_once_the_last_closed_day_is_delivered(flow) -> No
         .execute_in_process(instance=flow["instance"], raise_on_error=False)
     )
     evaluations = check_evaluations(result)
-    assert len(evaluations) == len(REPORTS) + 2 and all(c.passed for c in evaluations), [
+    assert len(evaluations) == 2 and all(c.passed for c in evaluations), [
         c.description for c in evaluations if not c.passed
     ]
     lag = next(c for c in evaluations if c.check_name == "keeps_up_with_core")

@@ -299,16 +299,17 @@ def test_report_files_match_the_report_tables_and_are_reproducible(scenario, tmp
 
     from openpyxl import load_workbook
 
+    from orchestration.report_catalog import delivered_reports
     from orchestration.report_files import StaleReportError, write_report_files
     from orchestration.resources import Warehouse
 
-    warehouse = Warehouse(url=scenario["warehouse"])
-    manifest = write_report_files(warehouse, tmp_path / "a", date(2025, 2, 28))
-    again = write_report_files(warehouse, tmp_path / "b", date(2025, 2, 28))
+    warehouse, reports = Warehouse(url=scenario["warehouse"]), delivered_reports()
+    manifest = write_report_files(warehouse, tmp_path / "a", date(2025, 2, 28), reports)
+    again = write_report_files(warehouse, tmp_path / "b", date(2025, 2, 28), reports)
     assert manifest == again  # same partition twice: identical files (checksums in the manifest)
     # Tables built for another date are never delivered under this one.
     with pytest.raises(StaleReportError, match=r"no rows as of 2025-03-31: build the reports for that date"):
-        write_report_files(warehouse, tmp_path / "c", date(2025, 3, 31))
+        write_report_files(warehouse, tmp_path / "c", date(2025, 3, 31), reports)
     assert not (tmp_path / "c" / "2025-03-31").exists()
     folder = tmp_path / "a" / "2025-02-28"
     names = {f["name"] for f in manifest["files"]}

@@ -1,0 +1,122 @@
+"""The reports finance teams receive, as declared once in dbt (`meta.delivery` on a report model).
+
+The file writer, the Great Expectations report checks, the Dagster report assets and the README's
+table of reports all come from here, so a report is added by its SQL and its YAML block alone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+REPORTS_FOLDER = "reports"  # dbt_project/models/<this>/: the models that may be delivered
+
+
+class ReportDeclarationError(ValueError):
+    """A report's `meta.delivery` block is incomplete or names a column the model does not have."""
+
+
+@dataclass(frozen=True)
+class Bounds:
+    min: int | None = None
+    max: int | None = None
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    table: str
+    title: str
+    grain: str
+    order: int
+    money_columns: frozenset[str] = frozenset()  # integer USD cents, written as decimal dollars
+    expected_rows: Bounds | None = None  # rows per business date (a volume check)
+    value_ranges: Mapping[str, Bounds] | None = None  # per column (a distribution check)
+
+    @property
+    def never_empty(self) -> bool:
+        return self.expected_rows is not None and (self.expected_rows.min or 0) > 0
+
+    @property
+    def has_distribution_checks(self) -> bool:
+        return self.expected_rows is not None or bool(self.value_ranges)
+
+
+def reports_from_manifest(manifest: Mapping[str, Any]) -> tuple[ReportSpec, ...]:
+    """Every model under models/reports/ with a `meta.delivery` block, in delivery order."""
+    specs = [
+        _spec(node)
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        and node["fqn"][1:2] == [REPORTS_FOLDER]
+        and "delivery" in node["config"].get("meta", {})
+    ]
+    orders = [s.order for s in specs]
+    if len(set(orders)) != len(orders):
+        raise ReportDeclarationError(f"two delivered reports share an order: {sorted(orders)}")
+    return tuple(sorted(specs, key=lambda s: s.order))
+
+
+def _spec(node: Mapping[str, Any]) -> ReportSpec:
+    name, delivery = node["name"], node["config"]["meta"]["delivery"]
+    missing = {"title", "grain", "order"} - set(delivery)
+    if missing:
+        raise ReportDeclarationError(f"{name}: meta.delivery lacks {', '.join(sorted(missing))}")
+    described = set(node["columns"])
+    money = frozenset(delivery.get("money_columns") or ())
+    ranges = {column: Bounds(**bounds) for column, bounds in (delivery.get("value_ranges") or {}).items()}
+    unknown = (money | set(ranges)) - described
+    if unknown:
+        raise ReportDeclarationError(
+            f"{name}: meta.delivery names columns its YAML does not describe: {', '.join(sorted(unknown))}"
+        )
+    rows = delivery.get("expected_rows")
+    return ReportSpec(
+        table=name,
+        title=delivery["title"],
+        grain=delivery["grain"],
+        order=int(delivery["order"]),
+        money_columns=money,
+        expected_rows=Bounds(**rows) if rows else None,
+        value_ranges=ranges or None,
+    )
+
+
+@cache
+def delivered_reports(manifest_path: Path | None = None) -> tuple[ReportSpec, ...]:
+    """The delivered reports of the project's manifest (parsed first when there is none)."""
+    from orchestration.dbt_project import prepare_manifest  # dagster-dbt: only when parsing
+
+    path = manifest_path or prepare_manifest()
+    return reports_from_manifest(json.loads(path.read_text()))
+
+
+def readme_table(reports: tuple[ReportSpec, ...]) -> str:
+    """The README's table of delivered reports (tests/unit/test_report_catalog.py keeps it true)."""
+    lines = ["| File (CSV; a sheet of the workbook) | Sheet | Grain (per business date) |", "|---|---|---|"]
+    lines += [f"| `{r.table}.csv` | {r.title} | {r.grain} |" for r in reports]
+    return "\n".join(lines)
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+README_MARKERS = ("<!-- delivered-reports:start -->\n", "\n<!-- delivered-reports:end -->")
+
+
+def readme_with_table(readme: str, reports: tuple[ReportSpec, ...]) -> str:
+    """`readme` with the text between its delivered-reports markers replaced by the table."""
+    start, end = README_MARKERS
+    if start not in readme or end not in readme:
+        raise ReportDeclarationError(f"README.md lacks the markers {start.strip()} .. {end.strip()}")
+    head, rest = readme.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    return f"{head}{start}{readme_table(reports)}{end}{tail}"
+
+
+if __name__ == "__main__":  # python -m orchestration.report_catalog: rewrite the README's table
+    from orchestration.dbt_project import prepare_manifest
+
+    README.write_text(readme_with_table(README.read_text(), delivered_reports(prepare_manifest(force=True))))
+    print(f"{README}: table of delivered reports rewritten")

@@ -1,0 +1,107 @@
+"""The delivered reports are declared once, in dbt's YAML: everything else is derived from it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from orchestration.dbt_project import PROJECT_DIR, prepare_manifest
+from orchestration.report_catalog import (
+    README,
+    ReportDeclarationError,
+    delivered_reports,
+    readme_with_table,
+    reports_from_manifest,
+)
+
+
+def _manifest(**models: dict) -> dict:
+    return {
+        "nodes": {
+            f"model.lana.{name}": {
+                "resource_type": "model",
+                "name": name,
+                "fqn": ["lana", "reports", name],
+                "config": {"meta": {"delivery": delivery}},
+                "columns": {"amount_cents": {}, "rate_bps": {}},
+            }
+            for name, delivery in models.items()
+        }
+    }
+
+
+def test_the_readme_lists_exactly_the_delivered_reports() -> None:
+    readme = README.read_text()
+    assert readme == readme_with_table(readme, delivered_reports(prepare_manifest())), (
+        "README.md's table of reports is stale: run `python -m orchestration.report_catalog`"
+    )
+
+
+def test_every_delivered_report_is_described_column_by_column() -> None:
+    manifest = json.loads(prepare_manifest().read_text())
+    for spec in delivered_reports(prepare_manifest()):
+        node = manifest["nodes"][f"model.lana.{spec.table}"]
+        undescribed = [c for c, column in node["columns"].items() if not column["description"].strip()]
+        assert node["columns"] and not undescribed, f"{spec.table}: {undescribed}"
+
+
+def test_a_declaration_naming_an_unknown_column_is_refused() -> None:
+    bad = {"title": "T", "grain": "g", "order": 1, "money_columns": ["amount_cents", "amount"]}
+    with pytest.raises(ReportDeclarationError, match=r"r1: meta.delivery names columns .*: amount$"):
+        reports_from_manifest(_manifest(r1=bad))
+    with pytest.raises(ReportDeclarationError, match=r"r1: meta.delivery lacks grain, title"):
+        reports_from_manifest(_manifest(r1={"order": 1}))
+    twice = {"title": "T", "grain": "g", "order": 1}
+    with pytest.raises(ReportDeclarationError, match="share an order"):
+        reports_from_manifest(_manifest(r1=twice, r2=twice))
+
+
+def test_declarations_are_read_in_delivery_order_with_their_checks() -> None:
+    first = {"title": "A", "grain": "g", "order": 2, "expected_rows": {"min": 1}}
+    second = {"title": "B", "grain": "g", "order": 1, "value_ranges": {"rate_bps": {"max": 10_000}}}
+    a, b = reports_from_manifest(_manifest(a=first, b=second))[::-1]
+    assert (b.table, a.table) == ("b", "a") and a.never_empty and not b.never_empty
+    assert b.value_ranges["rate_bps"].max == 10_000 and b.has_distribution_checks
+
+
+@pytest.mark.slow
+def test_adding_a_report_takes_its_sql_and_yaml_only(tmp_path: Path) -> None:
+    """A copy of the dbt project with one more report: the definitions deliver and check it."""
+    project = tmp_path / "dbt_project"
+    shutil.copytree(PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    (project / "models/reports/fx_exposure.sql").write_text(
+        "select r.as_of_date, 'USD' as currency, cast(0 as {{ dbt.type_bigint() }}) as exposure_cents\n"
+        "from {{ ref('int_report_date') }} r\n"
+    )
+    (project / "models/reports/_fx_exposure.yml").write_text(
+        "version: 2\nmodels:\n  - name: fx_exposure\n    description: FX exposure.\n"
+        "    config:\n      meta:\n        delivery: {title: FX exposure, grain: one row per currency,"
+        " order: 10, money_columns: [exposure_cents], expected_rows: {min: 1}}\n"
+        "    columns:\n      - {name: as_of_date, description: the date}\n"
+        "      - {name: currency, description: the currency}\n"
+        "      - {name: exposure_cents, description: the exposure}\n"
+    )
+    dbt = Path(sys.executable).parent / "dbt"
+    subprocess.run(
+        [str(dbt), "parse", "--quiet", "--profiles-dir", str(PROJECT_DIR)],
+        cwd=project,
+        check=True,
+        env={"PATH": str(dbt.parent), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "HOME": str(tmp_path)},
+    )
+    import dagster as dg
+
+    from orchestration.definitions import build_definitions
+    from orchestration.resources import resources_from_environment
+
+    defs = build_definitions(resources_from_environment(), manifest=project / "target/manifest.json")
+    graph = defs.resolve_asset_graph()
+    new = dg.AssetKey(["reports", "fx_exposure"])
+    assert new in graph.get(dg.AssetKey("finance_report_files")).parent_keys
+    assert dg.AssetCheckKey(new, "great_expectations") in graph.asset_check_keys
+    spec = delivered_reports(project / "target/manifest.json")[-1]
+    assert (spec.table, spec.money_columns) == ("fx_exposure", frozenset({"exposure_cents"}))
