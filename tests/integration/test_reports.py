@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
@@ -11,7 +12,6 @@ import pytest
 from core_app.application.bank import Bank
 from core_app.application.clock import BusinessClock, RandomIds
 from core_app.domain.customer import CustomerType
-from core_app.domain.events import registered_events
 from tests.dbt_helpers import run_dbt
 from tests.el_helpers import extract_load
 from tests.helpers import TERMS
@@ -364,8 +364,23 @@ def test_no_personal_data_in_marts_or_reports(scenario) -> None:
                 assert secret not in text, f"{secret!r} in {schema}.{table}"
 
 
-def test_staging_keeps_up_with_the_core_event_definitions(scenario) -> None:
-    """Every field of every event the core defines has a column in its staging model."""
+def _contract_columns(schema: dict) -> list[str]:
+    """The staging columns one published event schema asks for: a field each, a nested object's
+    fields as `<field>_<sub>`, personal data as `<field>_hash`."""
+    pii, columns = set(schema["x-lana"]["pii_fields"]), []
+    for name, prop in schema["properties"].items():
+        if name == "type":
+            continue
+        nested = schema.get("$defs", {}).get(prop.get("$ref", "").removeprefix("#/$defs/"), {})
+        for column in [f"{name}_{sub}" for sub in nested.get("properties", {})] or [name]:
+            columns.append(f"{column}_hash" if column in pii else column)
+    return columns
+
+
+def test_staging_keeps_up_with_the_core_event_contract(scenario) -> None:
+    """Every field of every event the core publishes (core_app/contract) has a staging column."""
+    from core_app.contract import expected_files
+
     with psycopg.connect(scenario["warehouse"]) as conn:
         columns: dict[str, set[str]] = {}
         for table, column in conn.execute(
@@ -373,16 +388,15 @@ def test_staging_keeps_up_with_the_core_event_definitions(scenario) -> None:
         ):
             columns.setdefault(table, set()).add(column)
     missing = []
-    for (aggregate, event_type), cls in registered_events().items():
+    for path in expected_files():
+        schema = json.loads(path.read_text())
+        aggregate, event_type = schema["x-lana"]["aggregate"], schema["x-lana"]["event_type"]
         staged = columns[f"stg_{aggregate}_events"]
-        for name, field in cls.model_fields.items():
-            nested = getattr(field.annotation, "model_fields", None)
-            wanted = [f"{name}_{sub}" for sub in nested] if nested else [name]
-            for column in wanted:
-                if column in cls.pii_fields:
-                    column = f"{column}_hash"
-                if column not in staged and f"event_{column}" not in staged:
-                    missing.append(f"{aggregate}.{event_type}.{column}")
+        missing += [
+            f"{aggregate}.{event_type}.{column}"
+            for column in _contract_columns(schema)
+            if column not in staged and f"event_{column}" not in staged
+        ]
     assert missing == []
 
 

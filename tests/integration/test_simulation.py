@@ -123,3 +123,27 @@ def test_a_different_seed_gives_different_activity(new_database) -> None:
     _simulate(a, seed=1, customers=5, days=20)
     _simulate(b, seed=2, customers=5, days=20)
     assert _fingerprint(a) != _fingerprint(b)
+
+
+def test_every_stored_event_validates_against_its_published_schema(simulated: str) -> None:
+    """What the core writes is what its contract (core_app/contract) says, event type by event type."""
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    from core_app.contract import expected_files
+
+    validators = {}
+    for path in expected_files():
+        schema = json.loads(path.read_text())
+        validators[schema["x-lana"]["aggregate"], schema["x-lana"]["event_type"]] = Draft202012Validator(
+            schema, format_checker=Draft202012Validator.FORMAT_CHECKER
+        )
+    checked, invalid = 0, []
+    with psycopg.connect(simulated) as conn:
+        for aggregate in sorted(AGGREGATE_TYPES):
+            for event_type, payload in conn.execute(f"SELECT event_type, event FROM {aggregate}_events"):
+                checked += 1
+                errors = list(validators[aggregate, event_type].iter_errors(payload))
+                invalid += [f"{aggregate}.{event_type}: {e.message}" for e in errors[:1]]
+    assert checked > 1000 and invalid == []

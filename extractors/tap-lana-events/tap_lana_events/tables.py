@@ -7,21 +7,18 @@ warehouse's raw tables (see `warehouse.py`) are both generated from it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
-AGGREGATES = (
-    "customer",
-    "deposit_account",
-    "deposit",
-    "withdrawal",
-    "credit_facility",
-    "disbursal",
-    "obligation",
-    "payment",
-    "interest_accrual_cycle",
-    "btc_price",
-    "business_day",
-)
+
+def published_aggregates() -> tuple[str, ...]:
+    """The aggregates whose events the core publishes (a folder each in its event contract,
+    `core_app/contract/events/`, installed with the core): each is an `<aggregate>_events` table."""
+    events = resources.files("core_app") / "contract" / "events"
+    return tuple(sorted(entry.name for entry in events.iterdir() if entry.is_dir()))
+
+
+AGGREGATES = published_aggregates()
 
 
 @dataclass(frozen=True)
