@@ -21,6 +21,8 @@ from core_app.domain.events import VERSION_KEY, DomainEvent, registered_events
 from core_app.domain.money import money_fields
 
 CONTRACT_DIR = Path(str(resources.files("core_app") / "contract" / "events"))
+# The warehouse's copy of each event's resulting status (dbt reads seeds, not JSON files).
+STATUS_SEED = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "event_statuses.csv"
 
 
 class ContractChanged(Exception):
@@ -43,6 +45,7 @@ def schema_of(cls: type[DomainEvent]) -> dict[str, Any]:
             "event_type": cls.event_type,
             "version": cls.version,
             "public_name": cls.public_name,
+            "resulting_status": None if cls.resulting_status is None else str(cls.resulting_status),
             "money_fields": list(money_fields(cls)),
             "pii_fields": sorted(cls.pii_fields),
         },
@@ -66,6 +69,16 @@ def expected_files() -> dict[Path, str]:
     }
 
 
+def status_seed() -> str:
+    """The `event_statuses` seed: the status each status-setting event leaves its aggregate in."""
+    rows = [
+        f"{aggregate},{event_type},{cls.resulting_status}"
+        for (aggregate, event_type), cls in sorted(registered_events().items())
+        if cls.resulting_status is not None
+    ]
+    return "\n".join(["aggregate,event_type,status", *rows]) + "\n"
+
+
 def stale_files(root: Path = CONTRACT_DIR) -> list[str]:
     """Current event versions whose published file is missing or differs from the domain."""
     stale = []
@@ -73,17 +86,29 @@ def stale_files(root: Path = CONTRACT_DIR) -> list[str]:
         published = root / path.relative_to(CONTRACT_DIR)
         if not published.exists() or published.read_text() != content:
             stale.append(str(published.relative_to(root)))
+    if root == CONTRACT_DIR and (not STATUS_SEED.exists() or STATUS_SEED.read_text() != status_seed()):
+        stale.append(str(STATUS_SEED))
     return stale
 
 
+def _payload_schema(text: str) -> dict[str, Any]:
+    """What a stored payload must look like: the schema without its descriptive `x-lana` block."""
+    return {k: v for k, v in json.loads(text).items() if k != "x-lana"}
+
+
 def write(root: Path = CONTRACT_DIR, replace: bool = False) -> list[Path]:
-    """Write the missing or changed files; a changed published version is refused unless `replace`."""
+    """Write the missing or changed files. A published version whose payload schema would change is
+    refused unless `replace` (its description, `x-lana`, may change)."""
     written = []
     for path, content in expected_files().items():
         target = root / path.relative_to(CONTRACT_DIR)
         if target.exists() and target.read_text() == content:
             continue
-        if target.exists() and not replace:
+        if (
+            target.exists()
+            and not replace
+            and _payload_schema(target.read_text()) != _payload_schema(content)
+        ):
             raise ContractChanged(
                 f"{target.relative_to(root)} is published with another schema: raise the event class's "
                 "`version` and register an upcaster from the old one (or pass --replace for a version "
@@ -104,8 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     except ContractChanged as refused:
         print(f"contract: error: {refused}", file=sys.stderr)
         return 2
+    if STATUS_SEED.read_text() != status_seed():
+        STATUS_SEED.write_text(status_seed())
+        written.append(STATUS_SEED)
     for path in written:
-        print(f"wrote {path.relative_to(CONTRACT_DIR.parent.parent.parent)}")
+        print(f"wrote {path}")
     print(f"{len(expected_files())} event types published, {len(written)} file(s) written")
     return 0
 

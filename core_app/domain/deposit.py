@@ -21,6 +21,7 @@ class DepositAccountStatus(StrEnum):
 class DepositAccountInitialized(DomainEvent):
     event_type: ClassVar[str] = "initialized"
     public_name: ClassVar[str | None] = "deposit_account.opened"
+    resulting_status: ClassVar[str | None] = DepositAccountStatus.ACTIVE
 
     customer_id: UUID
     ledger_account_id: UUID
@@ -28,11 +29,13 @@ class DepositAccountInitialized(DomainEvent):
 
 class DepositAccountFrozen(DomainEvent):
     event_type: ClassVar[str] = "frozen"
+    resulting_status: ClassVar[str | None] = DepositAccountStatus.FROZEN
     reason: str
 
 
 class DepositAccountUnfrozen(DomainEvent):
     event_type: ClassVar[str] = "unfrozen"
+    resulting_status: ClassVar[str | None] = DepositAccountStatus.ACTIVE
 
 
 register("deposit_account", DepositAccountInitialized, DepositAccountFrozen, DepositAccountUnfrozen)
@@ -76,14 +79,11 @@ class DepositAccount(Aggregate):
             )
 
     def apply(self, event: DomainEvent) -> None:
-        match event:
-            case DepositAccountInitialized():
-                self.customer_id = event.customer_id
-                self.ledger_account_id = event.ledger_account_id
-            case DepositAccountFrozen():
-                self.status = DepositAccountStatus.FROZEN
-            case DepositAccountUnfrozen():
-                self.status = DepositAccountStatus.ACTIVE
+        if event.resulting_status is not None:
+            self.status = DepositAccountStatus(event.resulting_status)
+        if isinstance(event, DepositAccountInitialized):
+            self.customer_id = event.customer_id
+            self.ledger_account_id = event.ledger_account_id
 
 
 class DepositInitialized(DomainEvent):

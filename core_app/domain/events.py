@@ -25,6 +25,9 @@ class DomainEvent(BaseModel):
     aggregate_type: ClassVar[str]
     event_type: ClassVar[str]
     version: ClassVar[int] = 1
+    # The aggregate's status once this event applies, for events that set one: the aggregate and
+    # the warehouse (the `event_statuses` seed the contract generates) both read it from here.
+    resulting_status: ClassVar[str | None] = None
     # Set on events that other systems may consume: they also go to the outbox under this name.
     public_name: ClassVar[str | None] = None
     # Personal data never leaves the core through the outbox.

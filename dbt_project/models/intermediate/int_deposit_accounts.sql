@@ -1,4 +1,6 @@
--- Deposit accounts as of the report date, with their owner and ledger account.
+-- Deposit accounts as of the report date, with their owner and ledger account. The status is the
+-- one the latest status-setting event left (the event_statuses seed, generated from the core's
+-- event contract): no event type is named here.
 with events as (
     select e.*
     from {{ ref('stg_deposit_account_events') }} e
@@ -7,10 +9,11 @@ with events as (
 ),
 
 latest_status as (
-    select deposit_account_id, event_type,
-           row_number() over (partition by deposit_account_id order by sequence desc) as recency
-    from events
-    where event_type in ('frozen', 'unfrozen')
+    select e.deposit_account_id, s.status,
+           row_number() over (partition by e.deposit_account_id order by e.sequence desc) as recency
+    from events e
+    join {{ ref('event_statuses') }} s
+      on s.aggregate = 'deposit_account' and s.event_type = e.event_type
 )
 
 select
@@ -18,7 +21,7 @@ select
     o.customer_id,
     o.ledger_account_id,
     o.business_date as opened_on,
-    case when s.event_type = 'frozen' then 'frozen' else 'active' end as status
+    s.status
 from events o
-left join latest_status s on s.deposit_account_id = o.deposit_account_id and s.recency = 1
+join latest_status s on s.deposit_account_id = o.deposit_account_id and s.recency = 1
 where o.event_type = 'initialized'
