@@ -6,7 +6,7 @@ where principal_outstanding <> ledger_principal
 
 union all
 
-select 'portfolio total', p.total, l.total
+select 'portfolio total' as facility_id, p.total as principal_outstanding, l.total as ledger_principal
 from (
     select coalesce(sum(p.principal_outstanding), 0) as total
     from {{ ref('loan_portfolio') }} p

@@ -49,6 +49,9 @@ select
         when as_of_date >= due_date then 'due'
         else 'not_yet_due'
     end as status,
-    case when outstanding > 0 and as_of_date > due_date
-        then {{ lana.days_between('due_date', 'as_of_date') }} else 0 end as days_past_due
+    case
+        when outstanding > 0 and as_of_date > due_date
+            then {{ lana.days_between('due_date', 'as_of_date') }}
+        else 0
+    end as days_past_due
 from owed

@@ -9,7 +9,7 @@ select
     onboarded_on,
     name_hash,
     email_hash,
-   
+
     phone_hash,
     tax_id_hash
 from {{ ref('int_customers') }}

@@ -29,7 +29,8 @@ from lines l cross join {{ ref('int_report_date') }} r
 
 union all
 
-select r.as_of_date, r.period_start, '9999', 'Net income', 'net',
+select r.as_of_date, r.period_start, '9999' as line_code, 'Net income' as line, 'net' as category,
        cast(sum(case l.category when 'revenue' then l.amount else -l.amount end) as {{ dbt.type_bigint() }})
+           as amount_cents
 from lines l cross join {{ ref('int_report_date') }} r
 group by r.as_of_date, r.period_start

@@ -7,9 +7,9 @@ pseudonymisation_key as (
 )
 
 select
-    cast(id as {{ dbt.type_string() }}) as customer_id,
-    sequence,
-    event_type,
+    cast(source.id as {{ dbt.type_string() }}) as customer_id,
+    source.sequence,
+    source.event_type,
     -- Personal data leaves the raw layer only as keyed digests (macros/privacy.sql).
     {{ lana.pii_hash(lana.json_text('event', 'name')) }} as name_hash,
     {{ lana.pii_hash(lana.json_text('event', 'email')) }} as email_hash,

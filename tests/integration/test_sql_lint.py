@@ -1,0 +1,24 @@
+"""The dbt project's SQL passes sqlfluff (rules in dbt_project/.sqlfluff).
+
+The dbt templater compiles each model as dbt does, and dbt introspects the warehouse for
+incremental models: so this runs here, with a test warehouse, rather than before the tests start.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+from orchestration.extract_load import BIN
+from tests.dbt_helpers import DBT_PROJECT, dbt_environment
+
+
+def test_the_dbt_project_sql_passes_the_linter(warehouse_url: str) -> None:
+    result = subprocess.run(
+        [str(BIN / "sqlfluff"), "lint", "models", "tests", "--disable-progress-bar"],
+        cwd=DBT_PROJECT,
+        env=dbt_environment(warehouse_url),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
