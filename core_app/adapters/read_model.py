@@ -112,3 +112,31 @@ def latest_price_cents(conn: psycopg.Connection, as_of: datetime | None = None) 
             (as_of,),
         ).fetchone()
     return None if row is None else int(row[0])
+
+
+class PostgresReadModel:
+    """application.ports.ReadModel on one connection (its transaction, if one is open)."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+
+    def business_day_closed(self, day: date) -> bool:
+        return business_day_closed(self.conn, day)
+
+    def open_facility_ids(self) -> list[UUID]:
+        return open_facility_ids(self.conn)
+
+    def repaid_matured_facility_ids(self) -> list[UUID]:
+        return repaid_matured_facility_ids(self.conn)
+
+    def amount_due(self, facility_id: UUID, by: date) -> int:
+        return amount_due(self.conn, facility_id, by)
+
+    def open_obligation_ids(self, facility_id: UUID) -> list[UUID]:
+        return open_obligation_ids(self.conn, facility_id)
+
+    def obligations_changing_status(self, day: date) -> list[UUID]:
+        return obligations_changing_status(self.conn, day)
+
+    def latest_price_cents(self) -> int | None:
+        return latest_price_cents(self.conn)

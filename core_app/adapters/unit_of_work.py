@@ -13,6 +13,7 @@ from psycopg import errors as pg_errors
 
 from core_app.adapters.event_store import AggregateCache, PostgresEventStore, conflict_message
 from core_app.adapters.ledger_store import PostgresLedger, create_accounts
+from core_app.adapters.read_model import PostgresReadModel
 from core_app.application.clock import Clock
 from core_app.domain.aggregate import Aggregate
 from core_app.domain.errors import ConcurrencyConflict, StorageRefused, UnbalancedTransaction
@@ -29,7 +30,9 @@ class WriteStats:
     commands: int = 0
 
 
-class UnitOfWork:
+class PostgresUnitOfWork:
+    """application.ports.UnitOfWork in one PostgreSQL transaction."""
+
     def __init__(
         self, conn: psycopg.Connection, clock: Clock, stats: WriteStats, cache: AggregateCache | None = None
     ) -> None:
@@ -39,6 +42,7 @@ class UnitOfWork:
         self.cache = cache
         self.events = PostgresEventStore(conn, cache)
         self.ledger = PostgresLedger(conn)
+        self.read = PostgresReadModel(conn)  # inside the transaction: sees its locks and snapshot
         self._tracked: dict[tuple[str, UUID], Aggregate] = {}
         self._new_accounts: list[Account] = []
         self._postings: list[LedgerTransaction] = []
@@ -132,8 +136,9 @@ class UnitOfWork:
         self._committed = True
 
 
-class Database:
-    """A connection to the core database and the units of work that use it (one thread)."""
+class PostgresDatabase:
+    """application.ports.Database: a connection to the core database and the units of work that
+    use it (one thread)."""
 
     def __init__(self, conninfo: str, clock: Clock, durable_commits: bool = True) -> None:
         self.conninfo = conninfo
@@ -145,13 +150,18 @@ class Database:
             self.conn.execute("SET synchronous_commit = off")
         self.stats = WriteStats()
         self.cache = AggregateCache()
+        self.ledger = PostgresLedger(self.conn)
+        self.read = PostgresReadModel(self.conn)
 
-    def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.conn, self.clock, self.stats, self.cache)
+    def unit_of_work(self) -> PostgresUnitOfWork:
+        return PostgresUnitOfWork(self.conn, self.clock, self.stats, self.cache)
 
     def event_store(self) -> PostgresEventStore:
         """For reads outside a unit of work (autocommit, no transaction)."""
         return PostgresEventStore(self.conn, self.cache)
+
+    def load(self, cls: type[A], aggregate_id: UUID) -> A:
+        return self.event_store().load(cls, aggregate_id)
 
     def close(self) -> None:
         self.conn.close()

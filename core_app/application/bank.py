@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from core_app.adapters.unit_of_work import Database
 from core_app.application.clock import Clock, IdGenerator, RandomIds, SystemClock
 from core_app.application.context import ServiceContext
 from core_app.application.credit import CreditService
 from core_app.application.customers import CustomerService
 from core_app.application.deposits import DepositService
 from core_app.application.end_of_day import EndOfDay
+from core_app.application.ports import Database
 from core_app.application.treasury import TreasuryService
 
 
@@ -29,7 +29,10 @@ class Bank:
         ids: IdGenerator | None = None,
         durable_commits: bool = True,
     ) -> Bank:
-        return cls(Database(conninfo, clock or SystemClock(), durable_commits), ids)
+        """The bank on a PostgreSQL core database (the one place the application meets an adapter)."""
+        from core_app.adapters.unit_of_work import PostgresDatabase
+
+        return cls(PostgresDatabase(conninfo, clock or SystemClock(), durable_commits), ids)
 
     @property
     def db(self) -> Database:

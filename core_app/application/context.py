@@ -1,4 +1,5 @@
-"""What every application service needs: the database, a clock and an id generator."""
+"""What every application service needs: the database (an interface: application/ports.py), a
+clock and an id generator."""
 
 from __future__ import annotations
 
@@ -6,9 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
-from core_app.adapters import read_model
-from core_app.adapters.unit_of_work import Database, UnitOfWork
 from core_app.application.clock import IdGenerator
+from core_app.application.ports import Database, UnitOfWork
 from core_app.domain.errors import NotFound
 
 
@@ -31,7 +31,7 @@ class ServiceContext:
 
     def current_price(self) -> int:
         """The last BTC/USD price recorded, in USD cents per BTC."""
-        price = read_model.latest_price_cents(self.db.conn)
+        price = self.db.read.latest_price_cents()
         if price is None:
             raise NotFound("no BTC/USD price has been recorded yet")
         return price

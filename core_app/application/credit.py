@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-from core_app.adapters import read_model
 from core_app.application.context import ServiceContext
 from core_app.domain import postings
 from core_app.domain.credit_facility import CreditFacility
@@ -117,7 +116,7 @@ class CreditService:
         with self.ctx.unit_of_work() as uow:
             facility = uow.load(CreditFacility, facility_id)
             facility.check_payment()
-            obligations = uow.load_many(Obligation, read_model.open_obligation_ids(uow.conn, facility_id))
+            obligations = uow.load_many(Obligation, uow.read.open_obligation_ids(facility_id))
             allocations = allocate(amount, obligations)
             payment = Payment.receive(self.ctx.new_id(), facility_id, amount, allocations)
             recovered = 0
@@ -144,12 +143,12 @@ class CreditService:
 
     def facility(self, facility_id: UUID) -> CreditFacility:
         """The facility's current state (read only)."""
-        return self.ctx.db.event_store().load(CreditFacility, facility_id)
+        return self.ctx.db.load(CreditFacility, facility_id)
 
     def amount_due(self, facility_id: UUID, by: date | None = None) -> int:
         """Unpaid obligations due on or before `by` (today if not given), in cents."""
-        return read_model.amount_due(self.ctx.db.conn, facility_id, by or self.ctx.today())
+        return self.ctx.db.read.amount_due(facility_id, by or self.ctx.today())
 
     def outstanding(self, facility_id: UUID) -> int:
         """What the borrower owes on posted obligations (principal and posted interest)."""
-        return read_model.amount_due(self.ctx.db.conn, facility_id, date.max)
+        return self.ctx.db.read.amount_due(facility_id, date.max)

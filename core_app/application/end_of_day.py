@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from uuid import UUID
 
-from core_app.adapters import read_model
-from core_app.adapters.unit_of_work import UnitOfWork
 from core_app.application.context import ServiceContext
+from core_app.application.ports import UnitOfWork
 from core_app.domain import postings
 from core_app.domain.business_day import BusinessDay
 from core_app.domain.credit_facility import CreditFacility, FacilityStatus
@@ -44,10 +43,10 @@ class EndOfDay:
             raise InvalidState(f"cannot close {day} before it has started (today is {self.ctx.today()})")
         price = self.ctx.current_price()
         report = EndOfDayReport(day)
-        conn = self.ctx.db.conn
+        read = self.ctx.db.read
         # Facilities are processed in batches, one database transaction per batch: a batch is
         # written completely or not at all, and re-running the day picks up where it stopped.
-        for batch in _batches(read_model.open_facility_ids(conn)):
+        for batch in _batches(read.open_facility_ids()):
             with self.ctx.unit_of_work() as uow:
                 facilities = uow.load_many(CreditFacility, batch)
                 uow.load_many(
@@ -58,12 +57,12 @@ class EndOfDay:
                     report.facilities += 1
                     self._process_facility(uow, facility, day, price, report)
                 uow.commit()
-        for batch in _batches(read_model.obligations_changing_status(conn, day)):
+        for batch in _batches(read.obligations_changing_status(day)):
             with self.ctx.unit_of_work() as uow:
                 for obligation in uow.load_many(Obligation, batch):
                     self._advance_obligation(uow, obligation, day, report)
                 uow.commit()
-        for batch in _batches(read_model.repaid_matured_facility_ids(conn)):
+        for batch in _batches(read.repaid_matured_facility_ids()):
             with self.ctx.unit_of_work() as uow:
                 for facility in uow.load_many(CreditFacility, batch):
                     self._close(uow, facility, day, report)
@@ -73,7 +72,7 @@ class EndOfDay:
 
     def _close_business_day(self, day: date, report: EndOfDayReport) -> None:
         """The day is over in the books: recorded once (a re-run of a closed day adds nothing)."""
-        if read_model.business_day_closed(self.ctx.db.conn, day):
+        if self.ctx.db.read.business_day_closed(day):
             return
         with self.ctx.unit_of_work() as uow:
             uow.add(BusinessDay.close(day, report.facilities))

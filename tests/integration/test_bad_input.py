@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 import psycopg
 import pytest
 
-from core_app.adapters.unit_of_work import Database
+from core_app.adapters.unit_of_work import PostgresDatabase as Database
 from core_app.application.bank import Bank
 from core_app.application.clock import BusinessClock
 from core_app.domain import postings

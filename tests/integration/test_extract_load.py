@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 
 import psycopg
 
-from core_app.adapters.unit_of_work import Database
+from core_app.adapters.unit_of_work import PostgresDatabase as Database
 from core_app.application.bank import Bank
 from core_app.application.clock import BusinessClock, RandomIds
 from core_app.domain.customer import Customer
