@@ -27,7 +27,8 @@ from tap_lana_events.tables import AGGREGATES
 
 from core_app.domain import catalog  # noqa: F401  (registers every event class)
 from core_app.domain.events import registered_events
-from core_app.domain.money import money_fields
+from core_app.domain.ledger import Side
+from core_app.domain.money import Currency, money_fields
 from orchestration.report_catalog import ReportSpec
 
 RAW_SUITE_TABLES = (
@@ -185,6 +186,26 @@ def _rows(description: str, query: str):
     return gxe.UnexpectedRowsExpectation(unexpected_rows_query=query, description=description)
 
 
+def _money_field_checks(aggregate: str, event_type: str, name: str, dialect: str) -> list:
+    """An amount field of one event type: a whole number of minor units, and non-negative
+    (positive for a movement's initial amount), as the core's events carry it."""
+    text, value = _json_text(dialect, "event", name), _json_bigint(dialect, "event", name)
+    positive = name == "amount" and event_type == "initialized" and aggregate in POSITIVE_MOVEMENTS
+    wanted, wrong = ("positive", "non-positive") if positive else ("non-negative", "negative")
+    rows = f"SELECT id, sequence, {text} AS {name} FROM {{batch}} WHERE event_type = '{event_type}'"
+    return [
+        _rows(
+            f"{aggregate} '{event_type}' events whose {name} is not a whole number of minor units",
+            f"{rows} AND {text} IS NOT NULL AND NOT ({_is_integer(dialect, text)})",
+        ),
+        _rows(
+            f"{aggregate} '{event_type}' events with a {wrong} {name}"
+            f" (the core's events carry {wanted} {name}s)",
+            f"{rows} AND {value} {'<=' if positive else '<'} 0",
+        ),
+    ]
+
+
 def raw_suites(schema: str, dialect: str = "postgres") -> list[Suite]:
     suites = _raw_table_suites(schema, dialect)
     agreement = _ledger_agreement(schema, dialect)
@@ -196,7 +217,6 @@ def _raw_table_suites(schema: str, dialect: str) -> list[Suite]:
     events = registered_events()
     suites: list[Suite] = []
     for aggregate in AGGREGATES:
-        table = f"{aggregate}_events"
         known = sorted(t for (a, t) in events if a == aggregate)
         checks: list = [
             # (id, sequence) unique: a dbt test on the source (_sources.yml).
@@ -206,75 +226,48 @@ def _raw_table_suites(schema: str, dialect: str) -> list[Suite]:
             gxe.ExpectColumnValuesToBeInSet(column="event_type", value_set=known),
         ]
         for (agg, event_type), cls in sorted(events.items()):
-            if agg != aggregate:
-                continue
-            for name in money_fields(cls):
-                text, value = _json_text(dialect, "event", name), _json_bigint(dialect, "event", name)
-                positive = (
-                    name == "amount" and event_type == "initialized" and aggregate in POSITIVE_MOVEMENTS
-                )
-                wanted, wrong = ("positive", "non-positive") if positive else ("non-negative", "negative")
-                rows = (
-                    f"SELECT id, sequence, {text} AS {name} FROM {{batch}} WHERE event_type = '{event_type}'"
-                )
-                checks.append(
-                    _rows(
-                        f"{aggregate} '{event_type}' events whose {name} is not a whole number"
-                        " of minor units",
-                        f"{rows} AND {text} IS NOT NULL AND NOT ({_is_integer(dialect, text)})",
-                    )
-                )
-                checks.append(
-                    _rows(
-                        f"{aggregate} '{event_type}' events with a {wrong} {name}"
-                        f" (the core's events carry {wanted} {name}s)",
-                        f"{rows} AND {value} {'<=' if positive else '<'} 0",
-                    )
-                )
-        suites.append(Suite(schema, table, checks))
+            if agg == aggregate:
+                checks += [
+                    check
+                    for name in money_fields(cls)
+                    for check in _money_field_checks(aggregate, event_type, name, dialect)
+                ]
+        suites.append(Suite(schema, f"{aggregate}_events", checks))
+    return [*suites, *_ledger_suites(schema)]
 
-    suites.append(
+
+def _ledger_suites(schema: str) -> list[Suite]:
+    """The raw ledger as the core writes it (keys unique: dbt tests on the sources)."""
+    _, gxe = _gx()
+    sides, currencies = [s.value for s in Side], [c.value for c in Currency]
+    balanced = _rows(
+        "ledger transactions whose debits and credits differ (every transaction must balance per currency)",
+        "SELECT transaction_id, currency FROM {batch} GROUP BY transaction_id, currency "
+        "HAVING sum(CASE WHEN side = 'debit' THEN amount ELSE -amount END) <> 0",
+    )
+    return [
         Suite(
             schema,
             "ledger_entries",
             [
-                gxe.ExpectCompoundColumnsToBeUnique(column_list=["transaction_id", "entry_index"]),
-                gxe.ExpectColumnValuesToBeInSet(column="side", value_set=["debit", "credit"]),
-                gxe.ExpectColumnValuesToBeInSet(column="currency", value_set=["USD", "BTC"]),
+                gxe.ExpectColumnValuesToBeInSet(column="side", value_set=sides),
+                gxe.ExpectColumnValuesToBeInSet(column="currency", value_set=currencies),
                 gxe.ExpectColumnValuesToBeBetween(column="amount", min_value=1),
-                _rows(
-                    "ledger transactions whose debits and credits differ (every transaction must balance "
-                    "per currency)",
-                    "SELECT transaction_id, currency FROM {batch} GROUP BY transaction_id, currency "
-                    "HAVING sum(CASE WHEN side = 'debit' THEN amount ELSE -amount END) <> 0",
-                ),
+                balanced,
             ],
-        )
-    )
-    suites.append(
-        Suite(
-            schema,
-            "ledger_transactions",
-            [
-                gxe.ExpectColumnValuesToBeUnique(column="id"),
-                gxe.ExpectColumnValuesToNotBeNull(column="effective_date"),
-            ],
-        )
-    )
-    suites.append(
+        ),
+        Suite(schema, "ledger_transactions", [gxe.ExpectColumnValuesToNotBeNull(column="effective_date")]),
         Suite(
             schema,
             "ledger_accounts",
             [
-                gxe.ExpectColumnValuesToBeUnique(column="id"),
-                gxe.ExpectColumnValuesToBeInSet(column="normal_side", value_set=["debit", "credit"]),
-                gxe.ExpectColumnValuesToBeInSet(column="currency", value_set=["USD", "BTC"]),
+                gxe.ExpectColumnValuesToBeInSet(column="normal_side", value_set=sides),
+                gxe.ExpectColumnValuesToBeInSet(column="currency", value_set=currencies),
                 # The chart of accounts is created with the core's schema: never empty.
                 gxe.ExpectTableRowCountToBeBetween(min_value=1),
             ],
-        )
-    )
-    return suites
+        ),
+    ]
 
 
 def report_suites(schema: str, business_date: date, reports: Iterable[ReportSpec]) -> list[Suite]:

@@ -15,6 +15,7 @@ from core_app.domain.ledger import (
     ACCOUNT_SETS,
     OMNIBUS_ACCOUNTS,
     Account,
+    Entry,
     LedgerTransaction,
     Side,
     balance_on_normal_side,
@@ -132,88 +133,10 @@ class PostgresLedger:
         if not transactions:
             return 0
         balances = self.balances([e.account.id for t in transactions for e in t.entries], for_update=True)
-        entry_rows: list[dict] = []
-        history_rows: list[dict] = []
-        for txn in transactions:
-            for index, entry in enumerate(txn.entries):
-                state = balances[entry.account.id]
-                if state.currency != entry.currency.value:
-                    raise UnbalancedTransaction(
-                        f"entry on {entry.account.code} is in {entry.currency.value}, "
-                        f"the account is in {state.currency}"
-                    )
-                if entry.side is Side.DEBIT:
-                    state.debit_total += entry.amount
-                else:
-                    state.credit_total += entry.amount
-                if max(state.debit_total, state.credit_total) > LARGEST_STORED_AMOUNT:
-                    raise LimitExceeded(
-                        f"account {entry.account.code}'s running total would exceed the largest amount "
-                        f"the ledger stores ({LARGEST_STORED_AMOUNT:,} minor units)"
-                    )
-                state.balance = balance_on_normal_side(
-                    state.normal_side, state.debit_total, state.credit_total
-                )
-                state.version += 1
-                entry_rows.append(
-                    {
-                        "transaction_id": txn.id,
-                        "entry_index": index,
-                        "account_id": entry.account.id,
-                        "side": entry.side.value,
-                        "amount": entry.amount,
-                        "currency": state.currency,
-                        "effective_date": txn.effective_date,
-                    }
-                )
-                history_rows.append(
-                    {
-                        "account_id": entry.account.id,
-                        "version": state.version,
-                        "transaction_id": txn.id,
-                        "currency": state.currency,
-                        "debit_total": state.debit_total,
-                        "credit_total": state.credit_total,
-                        "balance": state.balance,
-                        "effective_date": txn.effective_date,
-                    }
-                )
+        entry_rows, history_rows = _apply(transactions, balances)
         touched = {balances[row["account_id"]] for row in history_rows}
-        # One statement for the whole posting; its inputs travel as JSON, which is much cheaper
-        # to build than one array per column.
         self.conn.execute(
-            """
-            WITH transactions AS (
-                INSERT INTO ledger_transactions (id, journal_id, template, effective_date, correlation_id,
-                                                 description, metadata, recorded_at)
-                SELECT x.id, %(journal)s, x.template, x.effective_date, x.correlation_id, x.description,
-                       x.metadata, %(at)s
-                  FROM jsonb_to_recordset(%(transactions)s::jsonb) AS x(
-                       id uuid, template text, effective_date date, correlation_id uuid,
-                       description text, metadata jsonb)
-            ), entries AS (
-                INSERT INTO ledger_entries (transaction_id, entry_index, account_id, side, amount, currency,
-                                            effective_date, recorded_at)
-                SELECT x.*, %(at)s
-                  FROM jsonb_to_recordset(%(entries)s::jsonb) AS x(
-                       transaction_id uuid, entry_index int, account_id uuid, side text, amount bigint,
-                       currency text, effective_date date)
-            ), history AS (
-                INSERT INTO ledger_balance_history (account_id, version, transaction_id, currency,
-                                                    debit_total, credit_total, balance, effective_date,
-                                                    recorded_at)
-                SELECT x.*, %(at)s
-                  FROM jsonb_to_recordset(%(history)s::jsonb) AS x(
-                       account_id uuid, version int, transaction_id uuid, currency text,
-                       debit_total bigint, credit_total bigint, balance bigint, effective_date date)
-            )
-            UPDATE ledger_current_balances b
-               SET version = x.version, debit_total = x.debit_total, credit_total = x.credit_total,
-                   balance = x.balance, updated_at = %(at)s
-              FROM jsonb_to_recordset(%(balances)s::jsonb) AS x(
-                   account_id uuid, version int, debit_total bigint, credit_total bigint, balance bigint)
-             WHERE b.account_id = x.account_id
-            """,
+            POST_SQL,
             {
                 "journal": JOURNAL_ID,
                 "at": recorded_at,
@@ -243,6 +166,96 @@ class PostgresLedger:
             },
         )
         return len(entry_rows)
+
+
+def _apply(
+    transactions: Sequence[LedgerTransaction], balances: dict[UUID, Balance]
+) -> tuple[list[dict], list[dict]]:
+    """Move `balances` through every entry in order; the entry and balance-history rows to write."""
+    entry_rows: list[dict] = []
+    history_rows: list[dict] = []
+    for txn in transactions:
+        for index, entry in enumerate(txn.entries):
+            state = balances[entry.account.id]
+            _move(state, entry)
+            entry_rows.append(
+                {
+                    "transaction_id": txn.id,
+                    "entry_index": index,
+                    "account_id": entry.account.id,
+                    "side": entry.side.value,
+                    "amount": entry.amount,
+                    "currency": state.currency,
+                    "effective_date": txn.effective_date,
+                }
+            )
+            history_rows.append(
+                {
+                    "account_id": entry.account.id,
+                    "version": state.version,
+                    "transaction_id": txn.id,
+                    "currency": state.currency,
+                    "debit_total": state.debit_total,
+                    "credit_total": state.credit_total,
+                    "balance": state.balance,
+                    "effective_date": txn.effective_date,
+                }
+            )
+    return entry_rows, history_rows
+
+
+def _move(state: Balance, entry: Entry) -> None:
+    if state.currency != entry.currency.value:
+        raise UnbalancedTransaction(
+            f"entry on {entry.account.code} is in {entry.currency.value}, the account is in {state.currency}"
+        )
+    if entry.side is Side.DEBIT:
+        state.debit_total += entry.amount
+    else:
+        state.credit_total += entry.amount
+    if max(state.debit_total, state.credit_total) > LARGEST_STORED_AMOUNT:
+        raise LimitExceeded(
+            f"account {entry.account.code}'s running total would exceed the largest amount "
+            f"the ledger stores ({LARGEST_STORED_AMOUNT:,} minor units)"
+        )
+    state.balance = balance_on_normal_side(state.normal_side, state.debit_total, state.credit_total)
+    state.version += 1
+
+
+# One statement for a whole posting; its inputs travel as JSON, which is much cheaper to build than
+# one array per column.
+POST_SQL = """
+WITH transactions AS (
+    INSERT INTO ledger_transactions (id, journal_id, template, effective_date, correlation_id,
+                                     description, metadata, recorded_at)
+    SELECT x.id, %(journal)s, x.template, x.effective_date, x.correlation_id, x.description,
+           x.metadata, %(at)s
+      FROM jsonb_to_recordset(%(transactions)s::jsonb) AS x(
+           id uuid, template text, effective_date date, correlation_id uuid,
+           description text, metadata jsonb)
+), entries AS (
+    INSERT INTO ledger_entries (transaction_id, entry_index, account_id, side, amount, currency,
+                                effective_date, recorded_at)
+    SELECT x.*, %(at)s
+      FROM jsonb_to_recordset(%(entries)s::jsonb) AS x(
+           transaction_id uuid, entry_index int, account_id uuid, side text, amount bigint,
+           currency text, effective_date date)
+), history AS (
+    INSERT INTO ledger_balance_history (account_id, version, transaction_id, currency,
+                                        debit_total, credit_total, balance, effective_date,
+                                        recorded_at)
+    SELECT x.*, %(at)s
+      FROM jsonb_to_recordset(%(history)s::jsonb) AS x(
+           account_id uuid, version int, transaction_id uuid, currency text,
+           debit_total bigint, credit_total bigint, balance bigint, effective_date date)
+)
+UPDATE ledger_current_balances b
+   SET version = x.version, debit_total = x.debit_total, credit_total = x.credit_total,
+       balance = x.balance, updated_at = %(at)s
+  FROM jsonb_to_recordset(%(balances)s::jsonb) AS x(
+       account_id uuid, version int, debit_total bigint, credit_total bigint, balance bigint)
+ WHERE b.account_id = x.account_id
+"""
 
 
 def _json(rows: Iterable[dict]) -> str:
