@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -93,3 +94,11 @@ def bank(core_url: str, clock: BusinessClock) -> Iterator[Bank]:
     bank = Bank.connect(core_url, clock, SeededIds(1))
     yield bank
     bank.close()
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest() -> Path:
+    """dbt's manifest of the project as it is now (parsed once per session; no warehouse needed)."""
+    from orchestration.dbt_project import prepare_manifest
+
+    return prepare_manifest(force=True)

@@ -411,8 +411,17 @@ def test_bigquery_models_compile_offline(tmp_path) -> None:
 
 def test_docs_generate(scenario, tmp_path) -> None:
     run_dbt(scenario["warehouse"], "docs", "generate", target_path=tmp_path / "target")
-    catalog = (tmp_path / "target" / "catalog.json").read_text()
-    assert "model.lana.trial_balance" in catalog
+    catalog = json.loads((tmp_path / "target" / "catalog.json").read_text())
+    manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
+    # Every column analysts can read (reports and marts) is in the model's YAML with its description.
+    undeclared = [
+        f"{node['name']}.{column}"
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "model" and node["fqn"][1] in ("reports", "marts")
+        for column in catalog["nodes"][unique_id]["columns"]
+        if column not in node["columns"]
+    ]
+    assert "model.lana.trial_balance" in catalog["nodes"] and undeclared == []
 
 
 def test_incremental_runs_equal_a_full_refresh(scenario, tmp_path) -> None:

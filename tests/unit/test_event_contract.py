@@ -26,7 +26,6 @@ from core_app.domain.events import (
     upcaster,
 )
 from core_app.domain.money import Cents
-from orchestration.dbt_project import prepare_manifest
 
 STORED = Path(__file__).parent / "stored_events"
 
@@ -45,12 +44,15 @@ def test_the_extractor_streams_what_the_contract_publishes() -> None:
     assert set(EXTRACTED) == set(AGGREGATE_TYPES) == {a for a, _ in registered_events()}
 
 
-def test_the_warehouse_declares_and_stages_every_extracted_table() -> None:
-    manifest = json.loads(prepare_manifest().read_text())
+def test_the_warehouse_declares_and_stages_every_extracted_table(dbt_manifest: Path) -> None:
+    manifest = json.loads(dbt_manifest.read_text())
     sources = {n["name"] for n in manifest["sources"].values() if n["source_name"] == "raw"}
     models = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
     assert sources == {t.name for t in TABLES}, "dbt_project/models/staging/_sources.yml"
     assert {f"stg_{t}" for t in sources} <= models
+    # Source freshness on every raw table that records when the core wrote its rows.
+    fresh = {n["name"] for n in manifest["sources"].values() if n["source_name"] == "raw" and n["freshness"]}
+    assert fresh == {t.name for t in TABLES if "recorded_at" in {c.name for c in t.columns}}
 
 
 def test_a_changed_published_version_is_refused(tmp_path: Path) -> None:

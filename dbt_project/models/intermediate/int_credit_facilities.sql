@@ -1,9 +1,6 @@
 -- Each credit facility as of the report date, rebuilt from its events, with its ledger balances.
 with events as (
-    select e.*
-    from {{ ref('stg_credit_facility_events') }} e
-    cross join {{ ref('int_report_date') }} r
-    where e.business_date <= r.as_of_date
+    {{ lana.events_as_of(ref('stg_credit_facility_events')) }}
 ),
 
 proposed as (

@@ -1,9 +1,6 @@
 -- Each customer as of the report date: identity (digests only), segment and KYC status.
 with events as (
-    select e.*
-    from {{ ref('stg_customer_events') }} e
-    cross join {{ ref('int_report_date') }} r
-    where e.business_date <= r.as_of_date
+    {{ lana.events_as_of(ref('stg_customer_events')) }}
 ),
 
 onboarded as (

@@ -2,10 +2,7 @@
 -- one the latest status-setting event left (the event_statuses seed, generated from the core's
 -- event contract): no event type is named here.
 with events as (
-    select e.*
-    from {{ ref('stg_deposit_account_events') }} e
-    cross join {{ ref('int_report_date') }} r
-    where e.business_date <= r.as_of_date
+    {{ lana.events_as_of(ref('stg_deposit_account_events')) }}
 ),
 
 latest_status as (

@@ -1,13 +1,15 @@
 -- Balance of every ledger account as of the report date, from its entries (minor units).
-with totals as (
+with entries as (
+    {{ lana.events_as_of(ref('stg_ledger_entries'), 'effective_date') }}
+),
+
+totals as (
     select
-        e.account_id,
-        sum(e.debit_amount) as debit_total,
-        sum(e.credit_amount) as credit_total
-    from {{ ref('stg_ledger_entries') }} e
-    cross join {{ ref('int_report_date') }} r
-    where e.effective_date <= r.as_of_date
-    group by e.account_id
+        account_id,
+        sum(debit_amount) as debit_total,
+        sum(credit_amount) as credit_total
+    from entries
+    group by account_id
 )
 
 select

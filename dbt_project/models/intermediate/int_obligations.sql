@@ -4,20 +4,22 @@ with report as (
     select as_of_date from {{ ref('int_report_date') }}
 ),
 
+events as (
+    {{ lana.events_as_of(ref('stg_obligation_events')) }}
+),
+
 created as (
-    select o.obligation_id, o.facility_id, o.obligation_type, o.amount, o.reference_id,
-           o.due_date, o.overdue_date, o.defaulted_date, o.business_date as created_on
-    from {{ ref('stg_obligation_events') }} o
-    cross join report r
-    where o.event_type = 'initialized' and o.business_date <= r.as_of_date
+    select obligation_id, facility_id, obligation_type, amount, reference_id,
+           due_date, overdue_date, defaulted_date, business_date as created_on
+    from events
+    where event_type = 'initialized'
 ),
 
 paid as (
-    select o.obligation_id, sum(o.amount) as paid
-    from {{ ref('stg_obligation_events') }} o
-    cross join report r
-    where o.event_type = 'payment_allocated' and o.business_date <= r.as_of_date
-    group by o.obligation_id
+    select obligation_id, sum(amount) as paid
+    from events
+    where event_type = 'payment_allocated'
+    group by obligation_id
 ),
 
 owed as (

@@ -1,9 +1,6 @@
 -- One row per payment received on or before the report date, split into interest and principal.
 with events as (
-    select p.*
-    from {{ ref('stg_payment_events') }} p
-    cross join {{ ref('int_report_date') }} r
-    where p.business_date <= r.as_of_date
+    {{ lana.events_as_of(ref('stg_payment_events')) }}
 )
 
 select

@@ -1,5 +1,5 @@
 -- Grain: one row per customer, as of the report date. No personal data in clear: digests to join
--- on, a masked email to read.
+-- on (keyed HMAC-SHA256, macros/privacy.sql).
 select
     customer_id,
     customer_type,
@@ -9,7 +9,6 @@ select
     onboarded_on,
     name_hash,
     email_hash,
-
     phone_hash,
     tax_id_hash
 from {{ ref('int_customers') }}
