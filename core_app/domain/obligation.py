@@ -29,6 +29,7 @@ class ObligationStatus(StrEnum):
 
 class ObligationInitialized(DomainEvent):
     event_type: ClassVar[str] = "initialized"
+    resulting_status: ClassVar[str | None] = ObligationStatus.NOT_YET_DUE
 
     facility_id: UUID
     obligation_type: ObligationType
@@ -41,17 +42,20 @@ class ObligationInitialized(DomainEvent):
 
 class ObligationDue(DomainEvent):
     event_type: ClassVar[str] = "due_recorded"
+    resulting_status: ClassVar[str | None] = ObligationStatus.DUE
     outstanding: Cents
 
 
 class ObligationOverdue(DomainEvent):
     event_type: ClassVar[str] = "overdue_recorded"
+    resulting_status: ClassVar[str | None] = ObligationStatus.OVERDUE
     public_name: ClassVar[str | None] = "obligation.overdue"
     outstanding: Cents
 
 
 class ObligationDefaulted(DomainEvent):
     event_type: ClassVar[str] = "defaulted_recorded"
+    resulting_status: ClassVar[str | None] = ObligationStatus.DEFAULTED
     public_name: ClassVar[str | None] = "obligation.defaulted"
     outstanding: Cents
 
@@ -66,6 +70,7 @@ class ObligationPaymentAllocated(DomainEvent):
 
 class ObligationCompleted(DomainEvent):
     event_type: ClassVar[str] = "completed"
+    resulting_status: ClassVar[str | None] = ObligationStatus.PAID
     public_name: ClassVar[str | None] = "obligation.paid"
 
 
@@ -150,6 +155,8 @@ class Obligation(Aggregate):
         return self.outstanding > 0
 
     def apply(self, event: DomainEvent) -> None:
+        if event.resulting_status is not None:
+            self.status = ObligationStatus(event.resulting_status)
         match event:
             case ObligationInitialized():
                 self.facility_id = event.facility_id
@@ -158,13 +165,5 @@ class Obligation(Aggregate):
                 self.due_date = event.due_date
                 self.overdue_date = event.overdue_date
                 self.defaulted_date = event.defaulted_date
-            case ObligationDue():
-                self.status = ObligationStatus.DUE
-            case ObligationOverdue():
-                self.status = ObligationStatus.OVERDUE
-            case ObligationDefaulted():
-                self.status = ObligationStatus.DEFAULTED
             case ObligationPaymentAllocated():
                 self.outstanding = event.outstanding_after
-            case ObligationCompleted():
-                self.status = ObligationStatus.PAID

@@ -109,3 +109,17 @@ def test_adding_a_report_takes_its_sql_and_yaml_only(tmp_path: Path) -> None:
     assert dg.AssetCheckKey(new, "great_expectations") in graph.asset_check_keys
     spec = delivered_reports(project / "target/manifest.json")[-1]
     assert (spec.table, spec.money_columns) == ("fx_exposure", frozenset({"exposure_cents"}))
+
+
+def test_reports_read_intermediate_models_marts_and_seeds_not_staging(dbt_manifest: Path) -> None:
+    """The dbt layers: a report reads entities already rebuilt (intermediate) or published (marts);
+    marts, like intermediate models, may join staging."""
+    nodes = json.loads(dbt_manifest.read_text())["nodes"]
+    reading_staging = [
+        f"{node['name']} <- {nodes[parent]['name']}"
+        for node in nodes.values()
+        if node["resource_type"] == "model" and node["fqn"][1] == "reports"
+        for parent in node["depends_on"]["nodes"]
+        if parent in nodes and nodes[parent]["fqn"][1:2] == ["staging"]
+    ]
+    assert reading_staging == []

@@ -3,23 +3,23 @@
 with events as (
     select
         o.*,
-        first_value(o.amount) over (partition by o.obligation_id order by o.sequence) as original_amount
+        first_value(o.amount) over (partition by o.obligation_id order by o.sequence) as original_amount,
+        first_value(o.due_date) over (partition by o.obligation_id order by o.sequence) as original_due_date
     from {{ ref('stg_obligation_events') }} o
 )
 
 select
-    obligation_id,
-    sequence,
-    event_type,
-    case event_type
-        when 'initialized' then 'not_yet_due' when 'due_recorded' then 'due'
-        when 'overdue_recorded' then 'overdue' when 'defaulted_recorded' then 'defaulted'
-        when 'completed' then 'paid'
-    end as status_change,
-    cast(original_amount - sum(case when event_type = 'payment_allocated' then amount else 0 end)
-        over (partition by obligation_id order by sequence rows unbounded preceding) as {{ dbt.type_bigint() }})
-        as outstanding,
-    business_date,
-    recorded_at as valid_from,
-    lead(recorded_at) over (partition by obligation_id order by sequence) as valid_to
-from events
+    e.obligation_id,
+    e.sequence,
+    e.event_type,
+    -- The status the event sets (the event_statuses seed, from the core's event contract).
+    s.status as status_change,
+    cast(e.original_amount - sum(case when e.event_type = 'payment_allocated' then e.amount else 0 end)
+        over (partition by e.obligation_id order by e.sequence rows unbounded preceding)
+        as {{ dbt.type_bigint() }}) as outstanding,
+    e.original_due_date as due_date,
+    e.business_date,
+    e.recorded_at as valid_from,
+    lead(e.recorded_at) over (partition by e.obligation_id order by e.sequence) as valid_to
+from events e
+left join {{ ref('event_statuses') }} s on s.aggregate = 'obligation' and s.event_type = e.event_type

@@ -1,21 +1,19 @@
 -- Grain: one row per snapshot date and aging bucket: every month end from the first obligation's
 -- month up to the report date, and the report date itself. Each snapshot is rebuilt from the
 -- obligation events recorded by then, as delinquency_aging is for the report date (its last
--- snapshot equals that report, a test checks it); USD cents.
+-- snapshot equals that report, a test checks it); USD cents. Amounts owed come from each
+-- obligation's state history (int_obligation_history).
 with report as (
     select as_of_date from {{ ref('int_report_date') }}
 ),
 
-created as (
-    select obligation_id, amount, due_date, business_date as created_on
-    from {{ ref('stg_obligation_events') }}
-    where event_type = 'initialized'
+history as (
+    select obligation_id, sequence, outstanding, due_date, business_date
+    from {{ ref('int_obligation_history') }}
 ),
 
-payments as (
-    select obligation_id, business_date, amount
-    from {{ ref('stg_obligation_events') }}
-    where event_type = 'payment_allocated'
+created as (
+    select obligation_id, business_date as created_on from history where sequence = 1
 ),
 
 days as (
@@ -29,16 +27,20 @@ snapshots as (
     where d.day = r.as_of_date or d.day = cast({{ dbt.last_day('d.day', 'month') }} as date)
 ),
 
-owed as (
+-- What each obligation owed at each snapshot: after its last event recorded by then.
+states as (
     select
         s.snapshot_date,
-        c.obligation_id,
-        c.due_date,
-        c.amount - coalesce(sum(p.amount), 0) as outstanding
+        h.obligation_id,
+        h.due_date,
+        h.outstanding,
+        row_number() over (partition by s.snapshot_date, h.obligation_id order by h.sequence desc) as recency
     from snapshots s
-    inner join created c on c.created_on <= s.snapshot_date
-    left join payments p on p.obligation_id = c.obligation_id and p.business_date <= s.snapshot_date
-    group by s.snapshot_date, c.obligation_id, c.due_date, c.amount
+    inner join history h on h.business_date <= s.snapshot_date
+),
+
+owed as (
+    select snapshot_date, obligation_id, due_date, outstanding from states where recency = 1
 ),
 
 bucketed as (

@@ -2,25 +2,26 @@
 -- report date, in USD cents; expenses positive, net income as its own line.
 with movements as (
     select
-        c.account_set_code as line_code,
-        c.account_set_name as line,
-        c.category,
-        sum(case c.category when 'revenue' then e.credit_amount - e.debit_amount
+        e.account_set_code as line_code,
+        sum(case e.category when 'revenue' then e.credit_amount - e.debit_amount
                             else e.debit_amount - e.credit_amount end) as amount
-    from {{ ref('stg_ledger_entries') }} e
-    join {{ ref('int_chart_of_accounts') }} c on c.account_id = e.account_id
+    from {{ ref('fct_ledger_entries') }} e
     cross join {{ ref('int_report_date') }} r
-    where c.category in ('revenue', 'expense')
+    where e.category in ('revenue', 'expense')
       and e.effective_date between r.period_start and r.as_of_date
-    group by c.account_set_code, c.account_set_name, c.category
+    group by e.account_set_code
 ),
 
+-- Every revenue and expense line of the chart of accounts, with or without movements.
 lines as (
-    select s.account_set_code as line_code, s.account_set_name as line, s.category,
+    select c.account_set_code as line_code, c.account_set_name as line, c.category,
            coalesce(m.amount, 0) as amount
-    from {{ ref('stg_ledger_account_sets') }} s
-    left join movements m on m.line_code = s.account_set_code
-    where s.category in ('revenue', 'expense') and s.parent_account_set_id is not null
+    from (
+        select distinct account_set_code, account_set_name, category
+        from {{ ref('int_chart_of_accounts') }}
+        where category in ('revenue', 'expense')
+    ) c
+    left join movements m on m.line_code = c.account_set_code
 )
 
 select r.as_of_date, r.period_start, l.line_code, l.line, l.category,
