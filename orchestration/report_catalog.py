@@ -27,6 +27,22 @@ class Bounds:
 
 
 @dataclass(frozen=True)
+class Chart:
+    """A chart of the HTML summary: `value` (a money column) summed per `label` as bars, or, with
+    `series`, as stacked columns (one per `label`, one segment per `series`, ordered by `order`)."""
+
+    title: str
+    label: str
+    value: str
+    series: str | None = None
+    order: str | None = None
+
+    @property
+    def columns(self) -> set[str]:
+        return {c for c in (self.label, self.value, self.series, self.order) if c}
+
+
+@dataclass(frozen=True)
 class ReportSpec:
     table: str
     title: str
@@ -35,6 +51,7 @@ class ReportSpec:
     money_columns: frozenset[str] = frozenset()  # integer USD cents, written as decimal dollars
     expected_rows: Bounds | None = None  # rows per business date (a volume check)
     value_ranges: Mapping[str, Bounds] | None = None  # per column (a distribution check)
+    chart: Chart | None = None  # in the HTML summary
 
     @property
     def never_empty(self) -> bool:
@@ -68,10 +85,15 @@ def _spec(node: Mapping[str, Any]) -> ReportSpec:
     described = set(node["columns"])
     money = frozenset(delivery.get("money_columns") or ())
     ranges = {column: Bounds(**bounds) for column, bounds in (delivery.get("value_ranges") or {}).items()}
-    unknown = (money | set(ranges)) - described
+    chart = Chart(**delivery["chart"]) if delivery.get("chart") else None
+    unknown = (money | set(ranges) | (chart.columns if chart else set())) - described
     if unknown:
         raise ReportDeclarationError(
             f"{name}: meta.delivery names columns its YAML does not describe: {', '.join(sorted(unknown))}"
+        )
+    if chart and chart.value not in money:
+        raise ReportDeclarationError(
+            f"{name}: its chart's value {chart.value} is not one of its money_columns"
         )
     rows = delivery.get("expected_rows")
     return ReportSpec(
@@ -82,6 +104,7 @@ def _spec(node: Mapping[str, Any]) -> ReportSpec:
         money_columns=money,
         expected_rows=Bounds(**rows) if rows else None,
         value_ranges=ranges or None,
+        chart=chart,
     )
 
 

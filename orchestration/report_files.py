@@ -23,7 +23,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from orchestration.report_catalog import ReportSpec
+from orchestration.report_catalog import Chart, ReportSpec
 
 CENTS = Decimal(100)
 
@@ -245,44 +245,34 @@ def _stacked_columns(title: str, columns: list[tuple[str, list[tuple[str, Decima
     return "".join(parts)
 
 
+def _chart(table: Table, chart: Chart) -> str:
+    """The report's declared chart (meta.delivery.chart), its money in dollars."""
+    rows = [dict(zip(table.columns, row, strict=True)) for row in table.rows]
+    if chart.series is None:
+        bars: dict[str, Decimal] = {}
+        for row in rows:
+            bars[str(row[chart.label])] = bars.get(str(row[chart.label]), Decimal(0)) + _dollars(
+                row[chart.value]
+            )
+        return _bar_chart(chart.title, sorted(bars.items()), "USD")
+    stacks: dict[str, list[tuple[object, str, Decimal]]] = {}
+    for row in rows:
+        label = row[chart.label].isoformat() if isinstance(row[chart.label], date) else str(row[chart.label])
+        order = row[chart.order] if chart.order else row[chart.series]
+        stacks.setdefault(label, []).append((order, str(row[chart.series]), _dollars(row[chart.value])))
+    columns = [
+        (label, [(series, value) for _, series, value in sorted(segments)])
+        for label, segments in sorted(stacks.items())
+    ]
+    return _stacked_columns(chart.title, columns, "USD")
+
+
+def _dollars(cents: object) -> Decimal:
+    return Decimal(cents or 0) / CENTS  # type: ignore[arg-type]
+
+
 def _html(tables: list[Table], business_date: date) -> str:
-    by_name = {t.spec.table: t for t in tables}
-
-    def column(table: Table, name: str) -> list:
-        i = table.columns.index(name)
-        return [r[i] for r in table.rows]
-
-    portfolio = by_name["loan_portfolio"]
-    statuses: dict[str, Decimal] = {}
-    for status, outstanding in zip(
-        column(portfolio, "status"), column(portfolio, "principal_outstanding"), strict=True
-    ):
-        statuses[status] = statuses.get(status, Decimal(0)) + Decimal(outstanding) / CENTS
-    trend = by_name["delinquency_trend"]
-    snapshots: dict[date, list[tuple[int, str, Decimal]]] = {}
-    for snapshot, order, bucket, outstanding in zip(
-        column(trend, "snapshot_date"),
-        column(trend, "bucket_order"),
-        column(trend, "aging_bucket"),
-        column(trend, "outstanding_cents"),
-        strict=True,
-    ):
-        snapshots.setdefault(snapshot, []).append((order, bucket, Decimal(outstanding) / CENTS))
-    trend_columns = [
-        (snapshot.isoformat(), [(bucket, value) for _, bucket, value in sorted(segments)])
-        for snapshot, segments in sorted(snapshots.items())
-    ]
-    sheet = by_name["balance_sheet"]
-    sections: dict[str, Decimal] = {}
-    for section, amount in zip(column(sheet, "section"), column(sheet, "amount_cents"), strict=True):
-        sections[section] = sections.get(section, Decimal(0)) + Decimal(amount) / CENTS
-    charts = [
-        _bar_chart("Loan portfolio by status: principal outstanding", sorted(statuses.items()), "USD"),
-        _stacked_columns(
-            "Delinquency trend: outstanding by days past due at each month end", trend_columns, "USD"
-        ),
-        _bar_chart("Balance sheet composition", sorted(sections.items()), "USD"),
-    ]
+    charts = [_chart(t, t.spec.chart) for t in tables if t.spec.chart is not None]
     files = "".join(f"<li>{html.escape(t.spec.title)}: {len(t.rows)} rows</li>" for t in tables)
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"

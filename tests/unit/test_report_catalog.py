@@ -60,6 +60,11 @@ def test_a_declaration_naming_an_unknown_column_is_refused() -> None:
         reports_from_manifest(_manifest(r1=bad))
     with pytest.raises(ReportDeclarationError, match=r"r1: meta.delivery lacks grain, title"):
         reports_from_manifest(_manifest(r1={"order": 1}))
+    chart = {"title": "T", "label": "rate_bps", "value": "rate_bps"}
+    with pytest.raises(
+        ReportDeclarationError, match="chart's value rate_bps is not one of its money_columns"
+    ):
+        reports_from_manifest(_manifest(r1={"title": "T", "grain": "g", "order": 1, "chart": chart}))
     twice = {"title": "T", "grain": "g", "order": 1}
     with pytest.raises(ReportDeclarationError, match="share an order"):
         reports_from_manifest(_manifest(r1=twice, r2=twice))
