@@ -52,6 +52,7 @@ class ReportSpec:
     expected_rows: Bounds | None = None  # rows per business date (a volume check)
     value_ranges: Mapping[str, Bounds] | None = None  # per column (a distribution check)
     chart: Chart | None = None  # in the HTML summary
+    sort_by: tuple[str, ...] = ()  # the readers' row order (the other columns break ties)
 
     @property
     def never_empty(self) -> bool:
@@ -86,7 +87,8 @@ def _spec(node: Mapping[str, Any]) -> ReportSpec:
     money = frozenset(delivery.get("money_columns") or ())
     ranges = {column: Bounds(**bounds) for column, bounds in (delivery.get("value_ranges") or {}).items()}
     chart = Chart(**delivery["chart"]) if delivery.get("chart") else None
-    unknown = (money | set(ranges) | (chart.columns if chart else set())) - described
+    sort_by = tuple(delivery.get("sort_by") or ())
+    unknown = (money | set(ranges) | set(sort_by) | (chart.columns if chart else set())) - described
     if unknown:
         raise ReportDeclarationError(
             f"{name}: meta.delivery names columns its YAML does not describe: {', '.join(sorted(unknown))}"
@@ -105,6 +107,7 @@ def _spec(node: Mapping[str, Any]) -> ReportSpec:
         expected_rows=Bounds(**rows) if rows else None,
         value_ranges=ranges or None,
         chart=chart,
+        sort_by=sort_by,
     )
 
 

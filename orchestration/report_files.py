@@ -14,7 +14,7 @@ import html
 import io
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
@@ -76,10 +76,21 @@ def read_reports(
                 f"{warehouse.reports_schema}.{spec.table} holds no rows as of "
                 f"{business_date.isoformat()}: build the reports for that date first"
             )
-        # A total order (every column), so that the files do not depend on the query plan.
-        rows = sorted(rows, key=lambda r: tuple("" if v is None else str(v) for v in r))
-        tables.append(Table(spec, columns, rows))
+        tables.append(Table(spec, columns, sorted(rows, key=_row_order(spec, columns))))
     return tables
+
+
+def _row_order(spec: ReportSpec, columns: list[str]):
+    """The report's declared order (`sort_by`: values compared as they are, so 9 before 10 and
+    dates in time order), then every column as text: a total order, so that the files never
+    depend on the query plan."""
+    first = [columns.index(c) for c in spec.sort_by]
+
+    def key(row: tuple) -> tuple:
+        declared = tuple((row[i] is None, row[i] if row[i] is not None else 0) for i in first)
+        return declared, tuple("" if v is None else str(v) for v in row)
+
+    return key
 
 
 def write_report_files(
@@ -140,7 +151,7 @@ def _xlsx(tables: list[Table], business_date: date) -> bytes:
             cell.font, cell.fill = bold, fill
             cell.alignment = Alignment(horizontal="center")
         for row in table.values():
-            sheet.append([v.isoformat() if isinstance(v, date) else v for v in row])
+            sheet.append([_excel_value(v) for v in row])
         for index, column in enumerate(table.columns, start=1):
             letter = get_column_letter(index)
             if column in table.spec.money_columns:
@@ -149,6 +160,12 @@ def _xlsx(tables: list[Table], business_date: date) -> bytes:
             elif table.rows and isinstance(table.rows[0][index - 1], int):
                 for cell in sheet[letter][1:]:
                     cell.number_format = "#,##0"
+            elif table.rows and isinstance(table.rows[0][index - 1], datetime):
+                for cell in sheet[letter][1:]:
+                    cell.number_format = "yyyy-mm-dd hh:mm:ss"  # UTC (Excel has no time zones)
+            elif table.rows and isinstance(table.rows[0][index - 1], date):
+                for cell in sheet[letter][1:]:
+                    cell.number_format = "yyyy-mm-dd"
             width = max(
                 [len(str(table.header()[index - 1]))] + [len(str(r[index - 1])) for r in table.rows[:200]]
             )
@@ -157,6 +174,13 @@ def _xlsx(tables: list[Table], business_date: date) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return _normalise_zip(buffer.getvalue(), moment)
+
+
+def _excel_value(value: object) -> object:
+    """Dates and instants as real Excel dates and times: an instant in UTC, as the CSV states it."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
 
 
 def _normalise_zip(content: bytes, moment: datetime) -> bytes:

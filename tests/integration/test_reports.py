@@ -346,6 +346,12 @@ def test_report_files_match_the_report_tables_and_are_reproducible(scenario, tmp
         )
     )
     assert sheet["F2"].number_format == "#,##0.00"
+    # Dates are Excel dates, rows in the report's declared order (aging buckets current .. 90+).
+    assert isinstance(sheet["A2"].value, datetime) and sheet["A2"].number_format == "yyyy-mm-dd"
+    with (folder / "delinquency_aging.csv").open() as handle:
+        buckets = [row["aging_bucket"] for row in csv.DictReader(handle)]
+    assert buckets == ["current", "1-30", "31-60", "61-90", "90+"]
+    assert {"deposits_summary.csv", "daily_journal.csv"} <= names  # every report is delivered
     summary = (folder / "summary-2025-02-28.html").read_text()
     assert summary.count("<svg") == 3 and "Delinquency" in summary
 
