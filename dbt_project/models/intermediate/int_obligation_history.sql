@@ -4,7 +4,9 @@ with events as (
     select
         o.*,
         first_value(o.amount) over (partition by o.obligation_id order by o.sequence) as original_amount,
-        first_value(o.due_date) over (partition by o.obligation_id order by o.sequence) as original_due_date
+        first_value(o.due_date) over (partition by o.obligation_id order by o.sequence) as original_due_date,
+        first_value(o.defaulted_date) over (partition by o.obligation_id order by o.sequence)
+            as original_defaulted_date
     from {{ ref('stg_obligation_events') }} o
 )
 
@@ -18,6 +20,7 @@ select
         over (partition by e.obligation_id order by e.sequence rows unbounded preceding)
         as {{ dbt.type_bigint() }}) as outstanding,
     e.original_due_date as due_date,
+    e.original_defaulted_date as defaulted_date,
     e.business_date,
     e.recorded_at as valid_from,
     lead(e.recorded_at) over (partition by e.obligation_id order by e.sequence) as valid_to

@@ -4,7 +4,7 @@ with buckets as (
     select
         obligation_id,
         outstanding,
-        {{ lana.aging_bucket('days_past_due') }} as aging_bucket
+        {{ lana.aging_bucket('days_past_due', "status = 'defaulted'") }} as aging_bucket
     from {{ ref('int_obligations') }}
     where outstanding > 0
 )

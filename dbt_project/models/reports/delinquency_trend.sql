@@ -8,7 +8,7 @@ with report as (
 ),
 
 history as (
-    select obligation_id, sequence, outstanding, due_date, business_date
+    select obligation_id, sequence, outstanding, due_date, defaulted_date, business_date
     from {{ ref('int_obligation_history') }}
 ),
 
@@ -33,6 +33,7 @@ states as (
         s.snapshot_date,
         h.obligation_id,
         h.due_date,
+        h.defaulted_date,
         h.outstanding,
         row_number() over (partition by s.snapshot_date, h.obligation_id order by h.sequence desc) as recency
     from snapshots s
@@ -40,7 +41,7 @@ states as (
 ),
 
 owed as (
-    select snapshot_date, obligation_id, due_date, outstanding from states where recency = 1
+    select snapshot_date, obligation_id, due_date, defaulted_date, outstanding from states where recency = 1
 ),
 
 bucketed as (
@@ -50,7 +51,8 @@ bucketed as (
         outstanding,
         {{ lana.aging_bucket(
             "case when snapshot_date > due_date then "
-            ~ lana.days_between('due_date', 'snapshot_date') ~ " else 0 end"
+            ~ lana.days_between('due_date', 'snapshot_date') ~ " else 0 end",
+            "snapshot_date >= defaulted_date"
         ) }} as aging_bucket
     from owed
     where outstanding > 0
