@@ -1,7 +1,8 @@
 -- Grain: one row per alert, up to the report date. `large_transaction`: one deposit or withdrawal
--- at or above the threshold. `possible_structuring`: a deposit just under the threshold followed,
--- within the window, by at least `structuring_min_count - 1` more such deposits by the same
--- customer (the alert is on the first one and counts the series).
+-- at or above the threshold. `possible_structuring`: one alert per series of deposits just under
+-- the threshold by the same customer, each within `structuring_window_hours` of the one before,
+-- when the series has at least `structuring_min_count` deposits: the alert is on the series' first
+-- deposit and lists them all (a series is reported once, however long it grows).
 with settings as (
     select * from {{ ref('aml_settings') }}
 ),
@@ -17,7 +18,7 @@ movements as (
 large as (
     select 'large_transaction' as alert_type, m.movement_id, m.movement_type, m.customer_id,
            m.deposit_account_id, m.amount as amount_cents, m.recorded_at, 1 as related_movements,
-           m.amount as related_amount_cents
+           m.amount as related_amount_cents, m.movement_id as related_movement_ids
     from movements m cross join settings s
     where m.amount >= s.large_transaction_threshold_cents
 ),
@@ -30,23 +31,51 @@ near as (
       and m.amount * 10000 >= s.large_transaction_threshold_cents * s.structuring_floor_bps
 ),
 
-series as (
-    select first.movement_id, first.customer_id, first.deposit_account_id, first.amount, first.recorded_at,
-           count(*) as related_movements, sum(later.amount) as related_amount
-    from near first
+-- A deposit more than a window after the customer's previous near-threshold deposit starts a series.
+numbered as (
+    select
+        n.*,
+        sum(case
+            when n.previous_at is null
+                or n.recorded_at >= {{ lana.add_hours('n.previous_at', 's.structuring_window_hours') }}
+                then 1
+            else 0
+        end) over (
+            partition by n.customer_id order by n.recorded_at, n.movement_id rows unbounded preceding
+        ) as series_number
+    from (
+        select
+            near.*,
+            lag(near.recorded_at) over (
+                partition by near.customer_id order by near.recorded_at, near.movement_id
+            ) as previous_at,
+            row_number() over (
+                partition by near.customer_id order by near.recorded_at, near.movement_id
+            ) as position
+        from near
+    ) n
     cross join settings s
-    join near later
-      on later.customer_id = first.customer_id
-     and later.recorded_at >= first.recorded_at
-     and later.recorded_at < {{ lana.add_hours('first.recorded_at', 's.structuring_window_hours') }}
-    group by first.movement_id, first.customer_id, first.deposit_account_id, first.amount, first.recorded_at
+),
+
+series as (
+    select
+        customer_id,
+        series_number,
+        min(position) as first_position,
+        count(*) as related_movements,
+        sum(amount) as related_amount,
+        {{ dbt.listagg('movement_id', "','", "order by recorded_at, movement_id") }} as related_movement_ids
+    from numbered
+    group by customer_id, series_number
 ),
 
 structuring as (
-    select 'possible_structuring' as alert_type, x.movement_id, 'deposit' as movement_type, x.customer_id,
-           x.deposit_account_id, x.amount as amount_cents, x.recorded_at, x.related_movements,
-           x.related_amount as related_amount_cents
-    from series x cross join settings s
+    select 'possible_structuring' as alert_type, f.movement_id, 'deposit' as movement_type, f.customer_id,
+           f.deposit_account_id, f.amount as amount_cents, f.recorded_at, x.related_movements,
+           x.related_amount as related_amount_cents, x.related_movement_ids
+    from series x
+    inner join numbered f on f.customer_id = x.customer_id and f.position = x.first_position
+    cross join settings s
     where x.related_movements >= s.structuring_min_count
 )
 
