@@ -88,10 +88,22 @@ def test_loan_portfolio(scenario) -> None:
     rows = _rows(
         scenario["warehouse"],
         "SELECT facility_id, status, disbursed, principal_outstanding, accrued_interest, annual_rate_bps, "
-        "maturity_date FROM reports.loan_portfolio",
+        "maturity_date, principal_repaid, days_past_due, risk_category FROM reports.loan_portfolio",
     )
+    # January's interest was paid 19 days late; on 28 February nothing is late.
     assert rows == [
-        (scenario["facility"], "active", 10_000_00, 10_000_00, FEB_INTEREST, 1200, date(2025, 4, 1))
+        (
+            scenario["facility"],
+            "active",
+            10_000_00,
+            10_000_00,
+            FEB_INTEREST,
+            1200,
+            date(2025, 4, 1),
+            0,
+            0,
+            "current",
+        )
     ]
 
 
