@@ -108,13 +108,18 @@ def test_loan_portfolio(scenario) -> None:
 
 
 def test_income_statement(scenario) -> None:
-    lines = dict(_rows(scenario["warehouse"], "SELECT line, amount_cents FROM reports.income_statement"))
-    assert lines == {
+    rows = _rows(
+        scenario["warehouse"], "SELECT line, amount_cents, prior_amount_cents FROM reports.income_statement"
+    )
+    assert {line: amount for line, amount, _ in rows} == {
         "Interest income": JAN_INTEREST + FEB_INTEREST,
         "Fee income": 100_00,
         "Loan loss provision expense": 0,
+        "Total revenue": JAN_INTEREST + FEB_INTEREST + 100_00,
+        "Total expenses": 0,
         "Net income": JAN_INTEREST + FEB_INTEREST + 100_00,
     }
+    assert {prior for _, _, prior in rows} == {0}  # the bank opened in 2025: nothing a year earlier
 
 
 def test_balance_sheet(scenario) -> None:

@@ -1,37 +1,65 @@
 -- Grain: one row per income-statement line (account set) for the period from `period_start` to the
--- report date, in USD cents; expenses positive, net income as its own line.
-with movements as (
+-- report date, in USD cents (expenses positive), then the subtotals: total revenue, total
+-- expenses, net income. `prior_amount_cents` is the same period a year earlier (the comparative).
+with periods as (
+    select
+        as_of_date,
+        period_start,
+        cast({{ dbt.dateadd('year', -1, 'period_start') }} as date) as prior_start,
+        cast({{ dbt.dateadd('year', -1, 'as_of_date') }} as date) as prior_end
+    from {{ ref('int_report_date') }}
+),
+
+movements as (
     select
         e.account_set_code as line_code,
-        sum(case e.category when 'revenue' then e.credit_amount - e.debit_amount
-                            else e.debit_amount - e.credit_amount end) as amount
+        sum(case when e.effective_date between p.period_start and p.as_of_date
+            then case e.category when 'revenue' then e.credit_amount - e.debit_amount
+                                 else e.debit_amount - e.credit_amount end
+            else 0 end) as amount,
+        sum(case when e.effective_date between p.prior_start and p.prior_end
+            then case e.category when 'revenue' then e.credit_amount - e.debit_amount
+                                 else e.debit_amount - e.credit_amount end
+            else 0 end) as prior_amount
     from {{ ref('fct_ledger_entries') }} e
-    cross join {{ ref('int_report_date') }} r
+    cross join periods p
     where e.category in ('revenue', 'expense')
-      and e.effective_date between r.period_start and r.as_of_date
     group by e.account_set_code
 ),
 
 -- Every revenue and expense line of the chart of accounts, with or without movements.
 lines as (
     select c.account_set_code as line_code, c.account_set_name as line, c.category,
-           coalesce(m.amount, 0) as amount
+           coalesce(m.amount, 0) as amount, coalesce(m.prior_amount, 0) as prior_amount
     from (
         select distinct account_set_code, account_set_name, category
         from {{ ref('int_chart_of_accounts') }}
         where category in ('revenue', 'expense')
     ) c
     left join movements m on m.line_code = c.account_set_code
+),
+
+subtotals as (
+    select '4999' as line_code, 'Total revenue' as line, 'total' as category,
+           sum(case category when 'revenue' then amount else 0 end) as amount,
+           sum(case category when 'revenue' then prior_amount else 0 end) as prior_amount
+    from lines
+    union all
+    select '5999', 'Total expenses', 'total',
+           sum(case category when 'expense' then amount else 0 end),
+           sum(case category when 'expense' then prior_amount else 0 end)
+    from lines
+    union all
+    select '9999', 'Net income', 'net',
+           sum(case category when 'revenue' then amount else -amount end),
+           sum(case category when 'revenue' then prior_amount else -prior_amount end)
+    from lines
 )
 
-select r.as_of_date, r.period_start, l.line_code, l.line, l.category,
-       cast(l.amount as {{ dbt.type_bigint() }}) as amount_cents
-from lines l cross join {{ ref('int_report_date') }} r
-
-union all
-
-select r.as_of_date, r.period_start, '9999' as line_code, 'Net income' as line, 'net' as category,
-       cast(sum(case l.category when 'revenue' then l.amount else -l.amount end) as {{ dbt.type_bigint() }})
-           as amount_cents
-from lines l cross join {{ ref('int_report_date') }} r
-group by r.as_of_date, r.period_start
+select p.as_of_date, p.period_start, a.line_code, a.line, a.category,
+       cast(a.amount as {{ dbt.type_bigint() }}) as amount_cents,
+       cast(a.prior_amount as {{ dbt.type_bigint() }}) as prior_amount_cents,
+       p.prior_start as prior_period_start,
+       p.prior_end as prior_period_end
+from (select * from lines union all select * from subtotals) a
+cross join periods p
