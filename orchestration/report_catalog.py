@@ -13,6 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from orchestration.table_schemas import SCHEMAS_DIR
+
 REPORTS_FOLDER = "reports"  # dbt_project/models/<this>/: the models that may be delivered
 
 
@@ -53,6 +55,7 @@ class ReportSpec:
     value_ranges: Mapping[str, Bounds] | None = None  # per column (a distribution check)
     chart: Chart | None = None  # in the HTML summary
     sort_by: tuple[str, ...] = ()  # the readers' row order (the other columns break ties)
+    table_schema: str | None = None  # its CSV must pass this Table Schema (dbt_project/schemas/)
 
     @property
     def never_empty(self) -> bool:
@@ -97,6 +100,9 @@ def _spec(node: Mapping[str, Any]) -> ReportSpec:
         raise ReportDeclarationError(
             f"{name}: its chart's value {chart.value} is not one of its money_columns"
         )
+    table_schema = delivery.get("table_schema")
+    if table_schema and not (SCHEMAS_DIR / table_schema).is_file():
+        raise ReportDeclarationError(f"{name}: its table_schema {SCHEMAS_DIR / table_schema} does not exist")
     rows = delivery.get("expected_rows")
     return ReportSpec(
         table=name,
@@ -108,6 +114,7 @@ def _spec(node: Mapping[str, Any]) -> ReportSpec:
         value_ranges=ranges or None,
         chart=chart,
         sort_by=sort_by,
+        table_schema=table_schema,
     )
 
 

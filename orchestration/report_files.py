@@ -24,8 +24,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from orchestration.report_catalog import Chart, ReportSpec
+from orchestration.table_schemas import DeliveryRefused, csv_errors
 
 CENTS = Decimal(100)
+CENT = Decimal("0.01")  # money is written with exactly two decimals
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class Table:
         money = [c in self.spec.money_columns for c in self.columns]
         return [
             [
-                (Decimal(v) / CENTS) if is_money and v is not None else v
+                (Decimal(v) / CENTS).quantize(CENT) if is_money and v is not None else v
                 for v, is_money in zip(row, money, strict=True)
             ]
             for row in self.rows
@@ -101,11 +103,21 @@ def write_report_files(
     Files are written beside their final names and renamed, so a reader never sees half a file.
     """
     tables = read_reports(warehouse, business_date, reports)
-    folder = out_dir / business_date.isoformat()
-    folder.mkdir(parents=True, exist_ok=True)
     files: dict[str, bytes] = {f"{t.spec.table}.csv": _csv(t) for t in tables}
     files[f"finance-reports-{business_date.isoformat()}.xlsx"] = _xlsx(tables, business_date)
     files[f"summary-{business_date.isoformat()}.html"] = _html(tables, business_date).encode()
+    errors = [
+        error
+        for t in tables
+        if t.spec.table_schema
+        for error in csv_errors(f"{t.spec.table}.csv", files[f"{t.spec.table}.csv"], t.spec.table_schema)
+    ]
+    if errors:
+        raise DeliveryRefused(
+            f"delivery for {business_date.isoformat()} refused, nothing published: " + "; ".join(errors)
+        )
+    folder = out_dir / business_date.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
         _write_atomically(folder / name, content)
     manifest = {

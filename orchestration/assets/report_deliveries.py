@@ -10,8 +10,9 @@ import dagster as dg
 from orchestration.assets.raw_layer import TRANSIENT
 from orchestration.partitions import business_dates
 from orchestration.report_catalog import ReportSpec
-from orchestration.report_files import write_report_files
+from orchestration.report_files import StaleReportError, write_report_files
 from orchestration.resources import ReportOutput, Warehouse
+from orchestration.table_schemas import DeliveryRefused
 
 FINANCE_REPORT_FILES = dg.AssetKey("finance_report_files")
 
@@ -44,7 +45,10 @@ def build_finance_report_files(reports: tuple[ReportSpec, ...]) -> dg.AssetsDefi
             summary with charts and a manifest with checksums, under `<reports folder>/<date>/`."""
             business_date = date.fromisoformat(context.partition_key)
             started = time.monotonic()
-            manifest = write_report_files(warehouse, report_output.path, business_date, reports)
+            try:
+                manifest = write_report_files(warehouse, report_output.path, business_date, reports)
+            except (DeliveryRefused, StaleReportError) as refused:
+                raise dg.Failure(str(refused)) from None  # the reason, not a traceback
             folder = report_output.path / business_date.isoformat()
             context.log.info(f"report files for {business_date.isoformat()} written to {folder}")
             return dg.MaterializeResult(

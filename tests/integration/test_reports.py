@@ -477,3 +477,32 @@ def test_incremental_runs_equal_a_full_refresh(scenario, tmp_path) -> None:
     assert after_incremental != before  # the new day's accruals arrived incrementally
     run_dbt(scenario["warehouse"], "run", "--full-refresh", "--select", *incremental, target_path=target)
     assert digests() == after_incremental
+
+
+def test_a_corrupted_warehouse_value_blocks_the_whole_delivery(scenario, tmp_path) -> None:
+    """A large cash transaction below the threshold (written behind dbt's back) fails the file's
+    Table Schema: no file of that date is published, and the error names the file, row and field."""
+    from orchestration.report_catalog import delivered_reports
+    from orchestration.report_files import write_report_files
+    from orchestration.resources import Warehouse
+    from orchestration.table_schemas import DeliveryRefused
+
+    with psycopg.connect(scenario["warehouse"]) as conn:
+        conn.execute(
+            "INSERT INTO reports.large_cash_transactions SELECT %s, gen_random_uuid()::text, 'deposit', "
+            "gen_random_uuid()::text, gen_random_uuid()::text, 5_000_00, 'USD', '2025-02-28 09:00+00'",
+            (date(2025, 2, 28),),
+        )
+    try:
+        with pytest.raises(
+            DeliveryRefused,
+            match=r"2025-02-28 refused, nothing published: large_cash_transactions.csv row 2, "
+            r"field 'amount \(USD\)': constraint-error",
+        ):
+            write_report_files(
+                Warehouse(url=scenario["warehouse"]), tmp_path, date(2025, 2, 28), delivered_reports()
+            )
+        assert not (tmp_path / "2025-02-28").exists()
+    finally:
+        with psycopg.connect(scenario["warehouse"]) as conn:
+            conn.execute("DELETE FROM reports.large_cash_transactions WHERE amount_cents = 5_000_00")

@@ -79,8 +79,9 @@ def test_declarations_are_read_in_delivery_order_with_their_checks() -> None:
 
 
 @pytest.mark.slow
-def test_adding_a_report_takes_its_sql_and_yaml_only(tmp_path: Path) -> None:
+def test_adding_a_report_takes_its_sql_and_yaml_only(tmp_path: Path, dbt_manifest: Path) -> None:
     """A copy of the dbt project with one more report: the definitions deliver and check it."""
+    last = max(spec.order for spec in delivered_reports(dbt_manifest))
     project = tmp_path / "dbt_project"
     shutil.copytree(PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
     (project / "models/reports/fx_exposure.sql").write_text(
@@ -90,7 +91,7 @@ def test_adding_a_report_takes_its_sql_and_yaml_only(tmp_path: Path) -> None:
     (project / "models/reports/_fx_exposure.yml").write_text(
         "version: 2\nmodels:\n  - name: fx_exposure\n    description: FX exposure.\n"
         "    config:\n      meta:\n        delivery: {title: FX exposure, grain: one row per currency,"
-        " order: 10, money_columns: [exposure_cents], expected_rows: {min: 1}}\n"
+        f" order: {last + 1}, money_columns: [exposure_cents], expected_rows: {{min: 1}}}}\n"
         "    columns:\n      - {name: as_of_date, description: the date}\n"
         "      - {name: currency, description: the currency}\n"
         "      - {name: exposure_cents, description: the exposure}\n"
