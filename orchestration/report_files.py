@@ -245,11 +245,14 @@ BUCKET_COLOURS = ("#1f3864", "#f1c40f", "#e67e22", "#d35400", "#c0392b")  # curr
 
 def _stacked_columns(title: str, columns: list[tuple[str, list[tuple[str, Decimal]]]], unit: str) -> str:
     """Stacked columns (one per date, one segment per series) with a legend, as inline SVG."""
-    width, height, left, bottom, top = 720, 300, 90, 40, 30
+    width, height, left, top = 720, 300, 90, 30
+    slot = (width - left - 10) / max(len(columns), 1)
+    # Labels wider than their column are turned (a year of month ends would overlap otherwise).
+    turned = any(len(label) * 6 > slot for label, _ in columns)
+    bottom = 70 if turned else 40
     series = [name for name, _ in columns[0][1]] if columns else []
     totals = [sum((v for _, v in segments), Decimal(0)) for _, segments in columns]
     peak = max(totals, default=Decimal(0)) or Decimal(1)
-    slot = (width - left - 10) / max(len(columns), 1)
     plot = height - bottom - top
     parts = [
         f"<figure><figcaption>{html.escape(title)}</figcaption>"
@@ -267,9 +270,14 @@ def _stacked_columns(title: str, columns: list[tuple[str, list[tuple[str, Decima
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{size:.1f}" fill="{colour}">'
                 f"<title>{html.escape(label)} {html.escape(name)}: {value:,} {unit}</title></rect>"
             )
+        centre, baseline = x + slot * 0.35, height - bottom + 16
+        placement = (
+            f'text-anchor="end" transform="rotate(-40 {centre:.1f} {baseline})"'
+            if turned
+            else 'text-anchor="middle"'
+        )
         parts.append(
-            f'<text x="{x + slot * 0.35:.1f}" y="{height - bottom + 16}" font-size="10" '
-            f'text-anchor="middle">{html.escape(label)}</text>'
+            f'<text x="{centre:.1f}" y="{baseline}" font-size="10" {placement}>{html.escape(label)}</text>'
         )
     for j, name in enumerate(series):
         x = left + j * 110
