@@ -45,14 +45,14 @@ subtotals as (
            sum(case category when 'revenue' then prior_amount else 0 end) as prior_amount
     from lines
     union all
-    select '5999', 'Total expenses', 'total',
-           sum(case category when 'expense' then amount else 0 end),
-           sum(case category when 'expense' then prior_amount else 0 end)
+    select '5999' as line_code, 'Total expenses' as line, 'total' as category,
+           sum(case category when 'expense' then amount else 0 end) as amount,
+           sum(case category when 'expense' then prior_amount else 0 end) as prior_amount
     from lines
     union all
-    select '9999', 'Net income', 'net',
-           sum(case category when 'revenue' then amount else -amount end),
-           sum(case category when 'revenue' then prior_amount else -prior_amount end)
+    select '9999' as line_code, 'Net income' as line, 'net' as category,
+           sum(case category when 'revenue' then amount else -amount end) as amount,
+           sum(case category when 'revenue' then prior_amount else -prior_amount end) as prior_amount
     from lines
 )
 
