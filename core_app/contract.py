@@ -79,6 +79,10 @@ def status_seed() -> str:
     return "\n".join(["aggregate,event_type,status", *rows]) + "\n"
 
 
+def _seed_stale() -> bool:
+    return not STATUS_SEED.exists() or STATUS_SEED.read_text() != status_seed()
+
+
 def stale_files(root: Path = CONTRACT_DIR) -> list[str]:
     """Current event versions whose published file is missing or differs from the domain."""
     stale = []
@@ -86,7 +90,7 @@ def stale_files(root: Path = CONTRACT_DIR) -> list[str]:
         published = root / path.relative_to(CONTRACT_DIR)
         if not published.exists() or published.read_text() != content:
             stale.append(str(published.relative_to(root)))
-    if root == CONTRACT_DIR and (not STATUS_SEED.exists() or STATUS_SEED.read_text() != status_seed()):
+    if root == CONTRACT_DIR and _seed_stale():
         stale.append(str(STATUS_SEED))
     return stale
 
@@ -97,8 +101,9 @@ def _payload_schema(text: str) -> dict[str, Any]:
 
 
 def write(root: Path = CONTRACT_DIR, replace: bool = False) -> list[Path]:
-    """Write the missing or changed files. A published version whose payload schema would change is
-    refused unless `replace` (its description, `x-lana`, may change)."""
+    """Write the missing or changed files (and, for the published contract, the status seed). A
+    published version whose payload schema would change is refused unless `replace` (its
+    description, `x-lana`, may change)."""
     written = []
     for path, content in expected_files().items():
         target = root / path.relative_to(CONTRACT_DIR)
@@ -117,6 +122,9 @@ def write(root: Path = CONTRACT_DIR, replace: bool = False) -> list[Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(content)
         written.append(target)
+    if root == CONTRACT_DIR and _seed_stale():
+        STATUS_SEED.write_text(status_seed())
+        written.append(STATUS_SEED)
     return written
 
 
@@ -129,9 +137,6 @@ def main(argv: list[str] | None = None) -> int:
     except ContractChanged as refused:
         print(f"contract: error: {refused}", file=sys.stderr)
         return 2
-    if STATUS_SEED.read_text() != status_seed():
-        STATUS_SEED.write_text(status_seed())
-        written.append(STATUS_SEED)
     for path in written:
         print(f"wrote {path}")
     print(f"{len(expected_files())} event types published, {len(written)} file(s) written")

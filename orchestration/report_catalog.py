@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -118,7 +117,6 @@ def _spec(node: Mapping[str, Any]) -> ReportSpec:
     )
 
 
-@cache
 def delivered_reports(manifest_path: Path | None = None) -> tuple[ReportSpec, ...]:
     """The delivered reports of the project's manifest (parsed first when there is none)."""
     from orchestration.dbt_project import prepare_manifest  # dagster-dbt: only when parsing
