@@ -113,12 +113,6 @@ class PostgresEventStore:
             written += self._append_group(aggregate_type, group, recorded_at)
         return written
 
-    @staticmethod
-    def mark_stored(aggregates: Iterable[Aggregate]) -> None:
-        for aggregate in aggregates:
-            aggregate.version += len(aggregate.pending)
-            aggregate.pending.clear()
-
     def _append_group(self, aggregate_type: str, group: list[Aggregate], recorded_at: datetime) -> int:
         rows: list[dict] = []
         for aggregate in group:

@@ -125,7 +125,8 @@ class PostgresUnitOfWork:
             # error naming it, never a driver's exception; the transaction is rolled back whole.
             detail = error.diag.message_primary if error.diag else None
             raise StorageRefused(f"the database refused the command: {detail or error}") from None
-        self.events.mark_stored(aggregates)
+        for aggregate in aggregates:
+            aggregate.mark_stored()
         self._stored = aggregates
         self.stats.events += events
         self.stats.ledger_transactions += len(self._postings)

@@ -44,6 +44,11 @@ class Aggregate:
                 setattr(twin, f.name, copy.copy(value))
         return twin
 
+    def mark_stored(self) -> None:
+        """Its pending events are stored: they now count in its version."""
+        self.version += len(self.pending)
+        self.pending.clear()
+
     def record(self, event: DomainEvent) -> None:
         if event.aggregate_type != self.aggregate_type:
             raise TypeError(f"{type(event).__name__} does not belong to {self.aggregate_type}")

@@ -182,8 +182,7 @@ class FakeUnitOfWork:
                 key = (aggregate.aggregate_type, aggregate.id)
                 self.db.streams[key] = [*self.db.streams.get(key, []), *aggregate.pending]
                 self.db.stats.events += len(aggregate.pending)
-                aggregate.version += len(aggregate.pending)
-                aggregate.pending.clear()
+                aggregate.mark_stored()
         self.db.ledger.record(self._accounts, self._postings)
         self.db.commits += 1
         self.db.stats.commands += 1
