@@ -10,20 +10,26 @@ with periods as (
     from {{ ref('int_report_date') }}
 ),
 
+-- Each revenue and expense entry, signed so that both show as positive amounts.
+entries as (
+    select
+        account_set_code,
+        effective_date,
+        case category when 'revenue' then credit_amount - debit_amount
+                      else debit_amount - credit_amount end as amount
+    from {{ ref('fct_ledger_entries') }}
+    where category in ('revenue', 'expense')
+),
+
 movements as (
     select
         e.account_set_code as line_code,
-        sum(case when e.effective_date between p.period_start and p.as_of_date
-            then case e.category when 'revenue' then e.credit_amount - e.debit_amount
-                                 else e.debit_amount - e.credit_amount end
-            else 0 end) as amount,
-        sum(case when e.effective_date between p.prior_start and p.prior_end
-            then case e.category when 'revenue' then e.credit_amount - e.debit_amount
-                                 else e.debit_amount - e.credit_amount end
-            else 0 end) as prior_amount
-    from {{ ref('fct_ledger_entries') }} e
+        sum(case when e.effective_date between p.period_start and p.as_of_date then e.amount else 0 end)
+            as amount,
+        sum(case when e.effective_date between p.prior_start and p.prior_end then e.amount else 0 end)
+            as prior_amount
+    from entries e
     cross join periods p
-    where e.category in ('revenue', 'expense')
     group by e.account_set_code
 ),
 
