@@ -290,25 +290,29 @@ def _stacked_columns(title: str, columns: list[tuple[str, list[tuple[str, Decima
 
 
 def _chart(table: Table, chart: Chart) -> str:
-    """The report's declared chart (meta.delivery.chart): its value is a money column, so the
-    table's written values are already dollars."""
-    rows = [dict(zip(table.columns, row, strict=True)) for row in table.values()]
+    """The report's declared chart (meta.delivery.chart), its money in dollars."""
+    rows = [dict(zip(table.columns, row, strict=True)) for row in table.rows]
     if chart.series is None:
         bars: dict[str, Decimal] = {}
         for row in rows:
-            label = str(row[chart.label])
-            bars[label] = bars.get(label, Decimal(0)) + (row[chart.value] or Decimal(0))
+            bars[str(row[chart.label])] = bars.get(str(row[chart.label]), Decimal(0)) + _dollars(
+                row[chart.value]
+            )
         return _bar_chart(chart.title, sorted(bars.items()), "USD")
     stacks: dict[str, list[tuple[object, str, Decimal]]] = {}
     for row in rows:
+        label = row[chart.label].isoformat() if isinstance(row[chart.label], date) else str(row[chart.label])
         order = row[chart.order] if chart.order else row[chart.series]
-        segment = (order, str(row[chart.series]), row[chart.value] or Decimal(0))
-        stacks.setdefault(str(row[chart.label]), []).append(segment)
+        stacks.setdefault(label, []).append((order, str(row[chart.series]), _dollars(row[chart.value])))
     columns = [
         (label, [(series, value) for _, series, value in sorted(segments)])
         for label, segments in sorted(stacks.items())
     ]
     return _stacked_columns(chart.title, columns, "USD")
+
+
+def _dollars(cents: object) -> Decimal:
+    return Decimal(cents or 0) / CENTS  # type: ignore[arg-type]
 
 
 def _html(tables: list[Table], business_date: date) -> str:
