@@ -81,6 +81,8 @@ def test_a_port_taken_by_another_program_is_named(server: EmbeddedPostgres) -> N
     port = server.start()
     server.stop()
     with socket.socket() as squatter:
+        # As servers do: the stopped server's closed connections may still hold the port in TIME_WAIT.
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         squatter.bind(("127.0.0.1", port))
         squatter.listen()
         with pytest.raises(EmbeddedServerError, match=f"port {port}, .* is taken by another program"):
