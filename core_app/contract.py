@@ -16,13 +16,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from core_app.domain import catalog  # noqa: F401  (registers every event class)
+from core_app.domain import (
+    catalog,  # noqa: F401  (registers every event class)
+    provisioning,
+)
 from core_app.domain.events import VERSION_KEY, DomainEvent, registered_events
 from core_app.domain.money import money_fields
 
 CONTRACT_DIR = Path(str(resources.files("core_app") / "contract" / "events"))
-# The warehouse's copy of each event's resulting status (dbt reads seeds, not JSON files).
-STATUS_SEED = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "event_statuses.csv"
+# The warehouse's copies of the core's rules (dbt reads seeds and macros, not Python or JSON).
+DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
+STATUS_SEED = DBT_PROJECT / "seeds" / "event_statuses.csv"
 
 
 class ContractChanged(Exception):
@@ -79,8 +83,17 @@ def status_seed() -> str:
     return "\n".join(["aggregate,event_type,status", *rows]) + "\n"
 
 
-def _seed_stale() -> bool:
-    return not STATUS_SEED.exists() or STATUS_SEED.read_text() != status_seed()
+def warehouse_files() -> dict[Path, str]:
+    """The dbt files generated from the core: event statuses and the provisioning policy."""
+    return {
+        STATUS_SEED: status_seed(),
+        DBT_PROJECT / "seeds" / "provision_rates.csv": provisioning.provision_rates_seed(),
+        DBT_PROJECT / "macros" / "aging.sql": provisioning.aging_bucket_macro(),
+    }
+
+
+def _stale_warehouse_files() -> list[Path]:
+    return [p for p, content in warehouse_files().items() if not p.exists() or p.read_text() != content]
 
 
 def stale_files(root: Path = CONTRACT_DIR) -> list[str]:
@@ -90,8 +103,8 @@ def stale_files(root: Path = CONTRACT_DIR) -> list[str]:
         published = root / path.relative_to(CONTRACT_DIR)
         if not published.exists() or published.read_text() != content:
             stale.append(str(published.relative_to(root)))
-    if root == CONTRACT_DIR and _seed_stale():
-        stale.append(str(STATUS_SEED))
+    if root == CONTRACT_DIR:
+        stale.extend(str(p) for p in _stale_warehouse_files())
     return stale
 
 
@@ -101,7 +114,7 @@ def _payload_schema(text: str) -> dict[str, Any]:
 
 
 def write(root: Path = CONTRACT_DIR, replace: bool = False) -> list[Path]:
-    """Write the missing or changed files (and, for the published contract, the status seed). A
+    """Write the missing or changed files (and, for the published contract, the warehouse's). A
     published version whose payload schema would change is refused unless `replace` (its
     description, `x-lana`, may change)."""
     written = []
@@ -122,9 +135,10 @@ def write(root: Path = CONTRACT_DIR, replace: bool = False) -> list[Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(content)
         written.append(target)
-    if root == CONTRACT_DIR and _seed_stale():
-        STATUS_SEED.write_text(status_seed())
-        written.append(STATUS_SEED)
+    if root == CONTRACT_DIR:
+        for path in _stale_warehouse_files():
+            path.write_text(warehouse_files()[path])
+            written.append(path)
     return written
 
 

@@ -36,11 +36,13 @@ def customer_with_account(bank: Bank, email: str = "ann@example.com") -> tuple[U
     return customer_id, bank.customers.open_deposit_account(customer_id)
 
 
-def active_facility(bank: Bank, limit: int = 10_000_00, collateral_sats: int = 15_000_000) -> Borrower:
+def active_facility(
+    bank: Bank, limit: int = 10_000_00, collateral_sats: int = 15_000_000, terms: FacilityTerms = TERMS
+) -> Borrower:
     """An active facility: 0.15 BTC at 100,000 USD/BTC covers a 10,000 USD limit at 150%."""
     bank.treasury.record_price(PRICE)
     customer_id, account_id = customer_with_account(bank)
-    facility_id = bank.credit.propose(customer_id, account_id, limit, TERMS)
+    facility_id = bank.credit.propose(customer_id, account_id, limit, terms)
     bank.credit.approve(facility_id)
     bank.credit.update_collateral(facility_id, collateral_sats)
     bank.credit.activate(facility_id)

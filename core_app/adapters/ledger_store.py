@@ -128,6 +128,9 @@ class PostgresLedger:
     def balance(self, account_id: UUID, for_update: bool = False) -> int:
         return self.balances([account_id], for_update)[account_id].balance
 
+    def balances_of(self, account_ids: Sequence[UUID]) -> dict[UUID, int]:
+        return {account_id: b.balance for account_id, b in self.balances(account_ids).items()}
+
     def post(self, transactions: Sequence[LedgerTransaction], recorded_at: datetime) -> int:
         """Write transactions, entries, balance history and new balances; returns entries written."""
         if not transactions:

@@ -8,6 +8,7 @@ from uuid import UUID
 import psycopg
 
 from core_app.domain.business_day import business_day_id
+from core_app.domain.provisioning import Arrears
 
 
 def last_closed_business_date(conn: psycopg.Connection) -> date | None:
@@ -104,3 +105,19 @@ class PostgresReadModel:
             "ORDER BY global_position DESC LIMIT 1"
         ).fetchone()
         return None if row is None else int(row[0])
+
+    def facility_arrears(self, day: date) -> dict[UUID, Arrears]:
+        rows = self.conn.execute(
+            """
+            SELECT (i.event ->> 'facility_id')::uuid,
+                   max(greatest(%(day)s::date - (i.event ->> 'due_date')::date, 0)),
+                   bool_or((i.event ->> 'defaulted_date')::date <= %(day)s::date)
+              FROM obligation_events i
+             WHERE i.event_type = 'initialized'
+               AND NOT EXISTS (SELECT 1 FROM obligation_events c
+                                WHERE c.id = i.id AND c.event_type = 'completed')
+             GROUP BY 1
+            """,
+            {"day": day},
+        ).fetchall()
+        return {row[0]: Arrears(int(row[1]), bool(row[2])) for row in rows}

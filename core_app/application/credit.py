@@ -14,7 +14,7 @@ from core_app.domain.disbursal import Disbursal
 from core_app.domain.errors import InvalidInput
 from core_app.domain.interest_accrual import open_cycle_for
 from core_app.domain.ledger import facility_ledger
-from core_app.domain.obligation import Obligation, ObligationStatus, ObligationType
+from core_app.domain.obligation import Obligation, ObligationType
 from core_app.domain.payment import Payment, allocate
 from core_app.domain.terms import FacilityTerms
 
@@ -119,10 +119,7 @@ class CreditService:
             obligations = uow.load_many(Obligation, uow.read.open_obligation_ids(facility_id))
             allocations = allocate(amount, obligations)
             payment = Payment.receive(self.ctx.new_id(), facility_id, amount, allocations)
-            recovered = 0
             for allocation in allocations:
-                if allocation.obligation.status is ObligationStatus.DEFAULTED:
-                    recovered += allocation.amount
                 allocation.obligation.allocate(payment.id, allocation.amount)
             facility.record_payment(payment.id, payment.interest_amount, payment.principal_amount, price)
             uow.add(payment)
@@ -136,8 +133,6 @@ class CreditService:
                     today,
                 )
             )
-            if recovered:
-                uow.post(postings.provision_released(self.ctx.new_id(), payment.id, recovered, today))
             uow.commit()
         return payment.id
 

@@ -1,4 +1,5 @@
-"""The daily batch: interest accrual and posting, maturity, obligation status, closing facilities.
+"""The daily batch: obligation status and non-accrual, interest accrual and posting, maturity,
+closing facilities, and the loan-loss allowance trued up to the provisioning policy.
 
 It is driven by a business date, never by the wall clock, and is idempotent per date: a second run
 for the same day finds nothing left to do.
@@ -13,12 +14,13 @@ from uuid import UUID
 from core_app.application.context import ServiceContext
 from core_app.application.ports import UnitOfWork
 from core_app.domain import postings
-from core_app.domain.business_day import BusinessDay
+from core_app.domain.business_day import BusinessDay, business_day_id
 from core_app.domain.credit_facility import CreditFacility, FacilityStatus
 from core_app.domain.errors import InvalidState
 from core_app.domain.interest_accrual import InterestAccrualCycle, open_cycle_for
-from core_app.domain.ledger import facility_ledger
+from core_app.domain.ledger import ALLOWANCE, facility_ledger
 from core_app.domain.obligation import Obligation, ObligationStatus, ObligationType
+from core_app.domain.provisioning import Arrears, Exposure, required_allowance
 
 
 @dataclass
@@ -31,7 +33,9 @@ class EndOfDayReport:
     became_due: int = 0
     became_overdue: int = 0
     defaulted: int = 0
+    non_accrual: int = 0
     closed: int = 0
+    allowance_change: int = 0  # cents booked to the allowance (negative: released)
 
 
 class EndOfDay:
@@ -44,6 +48,8 @@ class EndOfDay:
         price = self.ctx.current_price()
         report = EndOfDayReport(day)
         read = self.ctx.db.read
+        # Obligations first: a facility whose obligation defaults today accrues nothing from today.
+        self._advance_obligations(day, report)
         # Facilities are processed in batches, one database transaction per batch: a batch is
         # written completely or not at all, and re-running the day picks up where it stopped.
         for batch in _batches(read.open_facility_ids()):
@@ -57,11 +63,8 @@ class EndOfDay:
                     report.facilities += 1
                     self._process_facility(uow, facility, day, price, report)
                 uow.commit()
-        for batch in _batches(read.obligations_changing_status(day)):
-            with self.ctx.unit_of_work() as uow:
-                for obligation in uow.load_many(Obligation, batch):
-                    self._advance_obligation(uow, obligation, day, report)
-                uow.commit()
+        # Again for the obligations the cycles just posted (due already when a day is caught up).
+        self._advance_obligations(day, report)
         for batch in _batches(read.repaid_matured_facility_ids()):
             with self.ctx.unit_of_work() as uow:
                 for facility in uow.load_many(CreditFacility, batch):
@@ -71,12 +74,47 @@ class EndOfDay:
         return report
 
     def _close_business_day(self, day: date, report: EndOfDayReport) -> None:
-        """The day is over in the books: recorded once (a re-run of a closed day adds nothing)."""
+        """The day is over in the books: the allowance trued up and the day recorded closed, once
+        and together (a re-run of a closed day adds nothing)."""
         if self.ctx.db.read.business_day_closed(day):
             return
         with self.ctx.unit_of_work() as uow:
+            report.allowance_change = self._true_up_allowance(uow, day)
             uow.add(BusinessDay.close(day, report.facilities))
             uow.commit()
+
+    def _true_up_allowance(self, uow: UnitOfWork, day: date) -> int:
+        """Book the change that brings the allowance to the policy's required provision."""
+        booked = uow.ledger.balance(ALLOWANCE.id, for_update=True)
+        facilities = {f: facility_ledger(f) for f in uow.read.open_facility_ids()}
+        arrears = uow.read.facility_arrears(day)
+        balances = uow.ledger.balances_of(
+            [
+                a.id
+                for accounts in facilities.values()
+                for a in (accounts.loans_receivable, accounts.interest_receivable)
+            ]
+        )
+        required = required_allowance(
+            Exposure(
+                facility_id,
+                principal=balances[accounts.loans_receivable.id],
+                interest=balances[accounts.interest_receivable.id],
+                arrears=arrears.get(facility_id, Arrears()),
+            )
+            for facility_id, accounts in facilities.items()
+        )
+        change = required - booked
+        if change:
+            uow.post(postings.allowance_adjusted(self.ctx.new_id(), business_day_id(day), change, day))
+        return change
+
+    def _advance_obligations(self, day: date, report: EndOfDayReport) -> None:
+        for batch in _batches(self.ctx.db.read.obligations_changing_status(day)):
+            with self.ctx.unit_of_work() as uow:
+                for obligation in uow.load_many(Obligation, batch):
+                    self._advance_obligation(uow, obligation, day, report)
+                uow.commit()
 
     def _process_facility(
         self, uow: UnitOfWork, facility: CreditFacility, day: date, price: int, report: EndOfDayReport
@@ -88,7 +126,7 @@ class EndOfDay:
             next_day = cycle.next_accrual_date()
             if next_day is None or next_day > day:
                 break
-            amount = cycle.accrue(next_day, facility.principal_outstanding)
+            amount = cycle.accrue(next_day, facility.interest_basis())
             report.accruals += 1
             if amount:
                 uow.post(postings.interest_accrued(self.ctx.new_id(), cycle.id, accounts, amount, next_day))
@@ -128,9 +166,10 @@ class EndOfDay:
                 report.became_overdue += 1
             elif status is ObligationStatus.DEFAULTED:
                 report.defaulted += 1
-                uow.post(
-                    postings.provision_recorded(self.ctx.new_id(), obligation.id, obligation.outstanding, day)
-                )
+                assert obligation.facility_id is not None
+                facility = uow.load(CreditFacility, obligation.facility_id)
+                if facility.stop_accruing(day, obligation.id):
+                    report.non_accrual += 1
 
     def _close(self, uow: UnitOfWork, facility: CreditFacility, day: date, report: EndOfDayReport) -> None:
         if facility.status is not FacilityStatus.MATURED or facility.principal_outstanding:

@@ -16,6 +16,7 @@ from uuid import UUID
 from core_app.application.clock import Clock
 from core_app.domain.aggregate import Aggregate
 from core_app.domain.ledger import Account, LedgerTransaction
+from core_app.domain.provisioning import Arrears
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -23,6 +24,10 @@ A = TypeVar("A", bound=Aggregate)
 class LedgerBalances(Protocol):
     def balance(self, account_id: UUID, for_update: bool = False) -> int:
         """The account's balance on its normal side (with `for_update`, locked until commit)."""
+        ...
+
+    def balances_of(self, account_ids: Sequence[UUID]) -> dict[UUID, int]:
+        """Several accounts' balances on their normal sides, in one read."""
         ...
 
 
@@ -53,6 +58,11 @@ class ReadModel(Protocol):
 
     def latest_price_cents(self) -> int | None:
         """The last BTC/USD price recorded, in USD cents per BTC."""
+        ...
+
+    def facility_arrears(self, day: date) -> dict[UUID, Arrears]:
+        """Per facility with an unpaid obligation: its worst one's days past due on `day`, and
+        whether one is past its default date."""
         ...
 
 

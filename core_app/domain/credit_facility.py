@@ -112,6 +112,16 @@ class CollateralizationChanged(DomainEvent):
     exposure: Cents  # USD cents the ratio was computed against
 
 
+class NonAccrualStarted(DomainEvent):
+    """From this date the facility accrues no interest into income (an obligation defaulted)."""
+
+    event_type: ClassVar[str] = "non_accrual_started"
+    public_name: ClassVar[str | None] = "credit_facility.non_accrual_started"
+
+    started_on: date
+    obligation_id: UUID  # the defaulted obligation that put the facility on non-accrual
+
+
 class FacilityMatured(DomainEvent):
     event_type: ClassVar[str] = "matured"
     public_name: ClassVar[str | None] = "credit_facility.matured"
@@ -135,6 +145,7 @@ register(
     InterestPosted,
     PaymentRecorded,
     CollateralizationChanged,
+    NonAccrualStarted,
     FacilityMatured,
     FacilityCompleted,
 )
@@ -165,6 +176,7 @@ class CreditFacility(Aggregate):
     obligation_ids: list[UUID] = field(default_factory=list)
     current_cycle: CurrentCycle | None = None
     collateralization: CollateralizationState = CollateralizationState.NOT_ASSESSED
+    non_accrual_since: date | None = None
 
     # -- commands ---------------------------------------------------------------------------
 
@@ -296,6 +308,17 @@ class CreditFacility(Aggregate):
         if principal_amount:
             self.reassess_collateralization(price_cents)
 
+    def stop_accruing(self, today: date, defaulted_obligation_id: UUID) -> bool:
+        """Non-accrual from the first default until the facility closes; False if already so."""
+        if self.non_accrual_since is not None or self.status is FacilityStatus.CLOSED:
+            return False
+        self.record(NonAccrualStarted(started_on=today, obligation_id=defaulted_obligation_id))
+        return True
+
+    def interest_basis(self) -> int:
+        """The principal interest accrues on today: none once the facility is on non-accrual."""
+        return 0 if self.non_accrual_since is not None else self.principal_outstanding
+
     def mature(self, today: date) -> bool:
         if self.status is not FacilityStatus.ACTIVE or self.maturity_date is None:
             return False
@@ -396,6 +419,8 @@ class CreditFacility(Aggregate):
                 self.principal_outstanding -= event.principal_amount
             case CollateralizationChanged():
                 self.collateralization = event.state
+            case NonAccrualStarted():
+                self.non_accrual_since = event.started_on
             case FacilityMatured():
                 self.status = FacilityStatus.MATURED
             case FacilityCompleted():

@@ -149,23 +149,12 @@ def payment_received(
     )
 
 
-def provision_recorded(txn_id: UUID, obligation_id: UUID, amount: int, on: date) -> LedgerTransaction:
-    return LedgerTransaction(
-        txn_id,
-        "PROVISION",
-        on,
-        obligation_id,
-        "Provision for a defaulted obligation",
-        pairs((PROVISION_EXPENSE, ALLOWANCE, amount)),
-    )
-
-
-def provision_released(txn_id: UUID, obligation_id: UUID, amount: int, on: date) -> LedgerTransaction:
-    return LedgerTransaction(
-        txn_id,
-        "PROVISION_RELEASE",
-        on,
-        obligation_id,
-        "Provision released on recovery",
-        pairs((ALLOWANCE, PROVISION_EXPENSE, amount)),
-    )
+def allowance_adjusted(txn_id: UUID, business_day_id: UUID, change: int, on: date) -> LedgerTransaction:
+    """The day's top-up (change > 0) or release (change < 0) of the loan-loss allowance."""
+    if change > 0:
+        entries = pairs((PROVISION_EXPENSE, ALLOWANCE, change))
+        template, text = "PROVISION", "Allowance topped up to the required provision"
+    else:
+        entries = pairs((ALLOWANCE, PROVISION_EXPENSE, -change))
+        template, text = "PROVISION_RELEASE", "Allowance released to the required provision"
+    return LedgerTransaction(txn_id, template, on, business_day_id, text, entries)

@@ -22,7 +22,14 @@ from core_app.domain.aggregate import Aggregate
 from core_app.domain.business_day import business_day_id
 from core_app.domain.errors import NotFound
 from core_app.domain.events import DomainEvent
-from core_app.domain.ledger import Account, LedgerTransaction, Side, balance_on_normal_side
+from core_app.domain.ledger import (
+    OMNIBUS_ACCOUNTS,
+    Account,
+    LedgerTransaction,
+    Side,
+    balance_on_normal_side,
+)
+from core_app.domain.provisioning import Arrears
 
 A = TypeVar("A", bound=Aggregate)
 Stream = list[DomainEvent]
@@ -30,7 +37,8 @@ Stream = list[DomainEvent]
 
 @dataclass
 class FakeLedger:
-    accounts: dict[UUID, Account] = field(default_factory=dict)
+    # The bank's own chart exists from the start, as the migrations create it.
+    accounts: dict[UUID, Account] = field(default_factory=lambda: {a.id: a for a in OMNIBUS_ACCOUNTS})
     transactions: list[LedgerTransaction] = field(default_factory=list)
     _totals: dict[UUID, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
 
@@ -38,7 +46,6 @@ class FakeLedger:
         self.accounts.update({a.id: a for a in accounts})
         for transaction in transactions:
             for entry in transaction.entries:
-                self.accounts.setdefault(entry.account.id, entry.account)  # the bank's own chart
                 self._totals[entry.account.id][entry.side is Side.CREDIT] += entry.amount
         self.transactions.extend(transactions)
 
@@ -47,6 +54,9 @@ class FakeLedger:
             raise NotFound(f"ledger account(s) {account_id} do not exist")
         debits, credits = self._totals.get(account_id, (0, 0))
         return balance_on_normal_side(self.accounts[account_id].normal_side, debits, credits)
+
+    def balances_of(self, account_ids: Sequence[UUID]) -> dict[UUID, int]:
+        return {account_id: self.balance(account_id) for account_id in account_ids}
 
 
 @dataclass
@@ -111,6 +121,19 @@ class FakeReadModel:
     def latest_price_cents(self) -> int | None:
         prices = [s[-1].price_cents for s in self._of("btc_price").values()]  # type: ignore[attr-defined]
         return prices[-1] if prices else None
+
+    def facility_arrears(self, day: date) -> dict[UUID, Arrears]:
+        arrears: dict[UUID, Arrears] = {}
+        for stream in self._obligations().values():
+            start = stream[0]
+            if self._has(stream, "completed"):
+                continue
+            worst = arrears.get(start.facility_id, Arrears())  # type: ignore[attr-defined]
+            arrears[start.facility_id] = Arrears(  # type: ignore[attr-defined]
+                max(worst.days_past_due, (day - start.due_date).days),  # type: ignore[attr-defined]
+                worst.defaulted or start.defaulted_date <= day,  # type: ignore[attr-defined]
+            )
+        return arrears
 
 
 class FakeDatabase:
