@@ -37,10 +37,14 @@ class Chart:
     value: str
     series: str | None = None
     order: str | None = None
+    where: tuple[tuple[str, str], ...] = ()  # only the rows with these column values (e.g. no totals)
 
     @property
     def columns(self) -> set[str]:
-        return {c for c in (self.label, self.value, self.series, self.order) if c}
+        return {c for c in (self.label, self.value, self.series, self.order, *dict(self.where)) if c}
+
+    def plots(self, row: Mapping[str, object]) -> bool:
+        return all(str(row[column]) == value for column, value in self.where)
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,12 @@ def _spec(node: Mapping[str, Any]) -> ReportSpec:
     described = set(node["columns"])
     money = frozenset(delivery.get("money_columns") or ())
     ranges = {column: Bounds(**bounds) for column, bounds in (delivery.get("value_ranges") or {}).items()}
-    chart = Chart(**delivery["chart"]) if delivery.get("chart") else None
+    declared_chart = delivery.get("chart")
+    chart = (
+        Chart(**{**declared_chart, "where": tuple(declared_chart.get("where", {}).items())})
+        if declared_chart
+        else None
+    )
     sort_by = tuple(delivery.get("sort_by") or ())
     unknown = (money | set(ranges) | set(sort_by) | (chart.columns if chart else set())) - described
     if unknown:

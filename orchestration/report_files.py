@@ -292,6 +292,7 @@ def _stacked_columns(title: str, columns: list[tuple[str, list[tuple[str, Decima
 def _chart(table: Table, chart: Chart) -> str:
     """The report's declared chart (meta.delivery.chart), its money in dollars."""
     rows = [dict(zip(table.columns, row, strict=True)) for row in table.rows]
+    rows = [row for row in rows if chart.plots(row)]
     if chart.series is None:
         bars: dict[str, Decimal] = {}
         for row in rows:

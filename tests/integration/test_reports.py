@@ -19,6 +19,9 @@ from tests.helpers import TERMS
 AS_OF = "2025-02-28"  # the scenario's reports; other dates are built by some tests
 JAN_INTEREST = 10_192  # 10,000.00 x 12% x 31/365 = 101.9178... -> 101.92
 FEB_INTEREST = 9_205  # 10,000.00 x 12% x 28/365 = 92.0547... -> 92.05
+# The allowance on 28 February: the facility is current, 1% of (10,000.00 + 92.05) = 100.9205 -> 100.92
+# (it was 5% while January's interest was late, released on 20 February: net, this is the expense)
+ALLOWANCE = 10_092
 
 
 def _onboard(bank: Bank, email: str, country: str, kind: CustomerType):
@@ -114,10 +117,10 @@ def test_income_statement(scenario) -> None:
     assert {line: amount for line, amount, _ in rows} == {
         "Interest income": JAN_INTEREST + FEB_INTEREST,
         "Fee income": 100_00,
-        "Loan loss provision expense": 0,
+        "Loan loss provision expense": ALLOWANCE,
         "Total revenue": JAN_INTEREST + FEB_INTEREST + 100_00,
-        "Total expenses": 0,
-        "Net income": JAN_INTEREST + FEB_INTEREST + 100_00,
+        "Total expenses": ALLOWANCE,
+        "Net income": JAN_INTEREST + FEB_INTEREST + 100_00 - ALLOWANCE,
     }
     assert {prior for _, _, prior in rows} == {0}  # the bank opened in 2025: nothing a year earlier
 
@@ -125,18 +128,25 @@ def test_income_statement(scenario) -> None:
 def test_balance_sheet(scenario) -> None:
     lines = dict(_rows(scenario["warehouse"], "SELECT line_code, amount_cents FROM reports.balance_sheet"))
     cash = 1_000_000_00 + 12_000_00 + 9_500_00 + 9_800_00 + JAN_INTEREST
+    assets = cash + 10_000_00 + FEB_INTEREST - ALLOWANCE  # the allowance is a contra asset
+    liabilities = 12_000_00 + 9_900_00 + 19_300_00
+    earnings = JAN_INTEREST + FEB_INTEREST + 100_00 - ALLOWANCE
     assert lines == {
         "1100": cash,
         "1200": 10_000_00,
         "1300": FEB_INTEREST,
-        "1900": 0,
-        "2100": 12_000_00 + 9_900_00 + 19_300_00,
+        "1900": -ALLOWANCE,
+        "1999": assets,
+        "2100": liabilities,
         "2200": 0,
+        "2999": liabilities,
         "3100": 1_000_000_00,
-        "3900": JAN_INTEREST + FEB_INTEREST + 100_00,
+        "3800": 0,  # the bank opened in 2025: no prior year to retain
+        "3900": earnings,
+        "3999": 1_000_000_00 + earnings,
+        "9999": liabilities + 1_000_000_00 + earnings,
     }
-    assets = lines["1100"] + lines["1200"] + lines["1300"] - lines["1900"]
-    assert assets == lines["2100"] + lines["3100"] + lines["3900"]
+    assert lines["1999"] == lines["9999"]
 
 
 def test_trial_balance_nets_to_zero(scenario) -> None:
@@ -337,7 +347,7 @@ def test_report_files_match_the_report_tables_and_are_reproducible(scenario, tmp
 
     with (folder / "income_statement.csv").open() as handle:
         lines = {row["line"]: Decimal(row["amount (USD)"]) for row in csv.DictReader(handle)}
-    assert lines["Net income"] == Decimal(JAN_INTEREST + FEB_INTEREST + 100_00) / 100
+    assert lines["Net income"] == Decimal(JAN_INTEREST + FEB_INTEREST + 100_00 - ALLOWANCE) / 100
     with (folder / "loan_portfolio.csv").open() as handle:
         outstanding = sum(Decimal(r["principal_outstanding (USD)"]) for r in csv.DictReader(handle))
     (total,) = _rows(
@@ -354,7 +364,9 @@ def test_report_files_match_the_report_tables_and_are_reproducible(scenario, tmp
     workbook = load_workbook(folder / "finance-reports-2025-02-28.xlsx")
     sheet = workbook["Balance sheet"]
     assert sheet["A1"].font.bold and sheet.freeze_panes == "A2"
-    amounts = [c.value for c in sheet["F"][1:]]
+    headers = [c.value for c in sheet[1]]
+    amount_column = sheet[chr(ord("A") + headers.index("amount (USD)"))]
+    amounts = [c.value for c in amount_column[1:]]
     assert sum(Decimal(str(a)) for a in amounts) * 100 == sum(
         r[0]
         for r in _rows(
@@ -362,7 +374,7 @@ def test_report_files_match_the_report_tables_and_are_reproducible(scenario, tmp
             f"SELECT amount_cents FROM reports.balance_sheet WHERE as_of_date = '{AS_OF}'",
         )
     )
-    assert sheet["F2"].number_format == "#,##0.00"
+    assert amount_column[1].number_format == "#,##0.00"
     # Dates are Excel dates, rows in the report's declared order (aging buckets current .. 90+).
     assert isinstance(sheet["A2"].value, datetime) and sheet["A2"].number_format == "yyyy-mm-dd"
     with (folder / "delinquency_aging.csv").open() as handle:

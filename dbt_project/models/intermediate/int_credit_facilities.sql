@@ -45,6 +45,13 @@ collateral as (
     where event_type in ('collateral_updated', 'completed')
 ),
 
+non_accrual as (
+    select facility_id, min(started_on) as non_accrual_since
+    from events
+    where event_type = 'non_accrual_started'
+    group by facility_id
+),
+
 collateralization as (
     select facility_id, state,
            row_number() over (partition by facility_id order by sequence desc) as recency
@@ -85,11 +92,13 @@ select
     cast(coalesce(l.ledger_principal, 0) as {{ dbt.type_bigint() }}) as ledger_principal,
     cast(coalesce(l.ledger_accrued_interest, 0) as {{ dbt.type_bigint() }}) as accrued_interest,
     cast(coalesce(c.collateral_sats, 0) as {{ dbt.type_bigint() }}) as collateral_sats,
-    coalesce(z.state, 'not_assessed') as collateralization_state
+    coalesce(z.state, 'not_assessed') as collateralization_state,
+    n.non_accrual_since
 from proposed p
 left join activated a on a.facility_id = p.facility_id
 left join status s on s.facility_id = p.facility_id and s.recency = 1
 left join flows f on f.facility_id = p.facility_id
 left join collateral c on c.facility_id = p.facility_id and c.recency = 1
 left join collateralization z on z.facility_id = p.facility_id and z.recency = 1
+left join non_accrual n on n.facility_id = p.facility_id
 left join ledger l on l.facility_id = p.facility_id

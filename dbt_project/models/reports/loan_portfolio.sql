@@ -1,17 +1,8 @@
 -- Grain: one row per live credit facility (activated on or before the report date and not closed;
 -- closed ones stay in the earlier dates' rows). The borrower's whole exposure is classified by
 -- its worst obligation: days past due and risk category (an aging bucket; a defaulted obligation
--- puts the facility in the last one).
-with worst as (
-    select
-        facility_id,
-        max(days_past_due) as days_past_due,
-        max(case when status = 'defaulted' then 1 else 0 end) as has_defaulted
-    from {{ ref('int_obligations') }}
-    where outstanding > 0
-    group by facility_id
-)
-
+-- puts the facility in the last one), with the provision the policy requires and whether the
+-- facility has stopped accruing interest (non-accrual, from its first default).
 select
     r.as_of_date,
     f.facility_id,
@@ -27,9 +18,11 @@ select
     f.collateral_sats,
     f.collateralization_state,
     f.principal_repaid,
-    coalesce(w.days_past_due, 0) as days_past_due,
-    {{ lana.aging_bucket('coalesce(w.days_past_due, 0)', 'coalesce(w.has_defaulted, 0) = 1') }} as risk_category
+    k.days_past_due,
+    k.risk_category,
+    k.required_provision as required_provision_cents,
+    f.non_accrual_since is not null as is_non_accrual,
+    f.non_accrual_since
 from {{ ref('int_credit_facilities') }} f
 cross join {{ ref('int_report_date') }} r
-left join worst w on w.facility_id = f.facility_id
-where f.activated_on is not null and f.status <> 'closed'
+join {{ ref('int_facility_risk') }} k on k.facility_id = f.facility_id

@@ -36,5 +36,6 @@ select
     {{ lana.json_bigint('event', 'price_cents') }} as price_cents,
     {{ lana.json_bigint('event', 'exposure') }} as exposure,
     {{ lana.json_bigint('event', 'collateral_released_sats') }} as collateral_released_sats,
+    {{ lana.json_date('event', 'started_on') }} as started_on,
     {{ lana.event_metadata_columns() }}
 from source
