@@ -295,6 +295,7 @@ def test_aml_alerts(scenario) -> None:
         f"WHERE as_of_date = '{AS_OF}' ORDER BY alert_type",
     )
     assert alerts == [
+        ("daily_aggregate", 9_500_00, 2, 19_300_00),  # the same two deposits: one customer-day
         ("large_transaction", 12_000_00, 1, 12_000_00),
         ("possible_structuring", 9_500_00, 2, 19_300_00),
     ]

@@ -1,15 +1,18 @@
--- Grain: one row per alert, up to the report date. `large_transaction`: one deposit or withdrawal
--- at or above the threshold. `possible_structuring`: one alert per series of deposits just under
--- the threshold by the same customer, each within `structuring_window_hours` of the one before,
--- when the series has at least `structuring_min_count` deposits: the alert is on the series' first
--- deposit and lists them all (a series is reported once, however long it grows).
+-- Grain: one row per alert, up to the report date, over every deposit and every withdrawal asked
+-- for (int_aml_screened_movements). `large_transaction`: one movement at or above the threshold.
+-- `possible_structuring`: one alert per series of deposits just under the threshold by the same
+-- customer, each within `structuring_window_hours` of the one before, when the series has at least
+-- `structuring_min_count` deposits: the alert is on the series' first deposit and lists them all
+-- (a series is reported once, however long it grows). `daily_aggregate`: a customer's deposits of
+-- one business date add up to the threshold or more while none alone reaches it; the alert is on
+-- the day's first deposit and lists them all. Thresholds: the aml_settings seed.
 with settings as (
     select * from {{ ref('aml_settings') }}
 ),
 
 movements as (
     select m.*, a.customer_id
-    from {{ ref('int_deposit_flows') }} m
+    from {{ ref('int_aml_screened_movements') }} m
     join {{ ref('int_deposit_accounts') }} a on a.deposit_account_id = m.deposit_account_id
     cross join {{ ref('int_report_date') }} r
     where m.business_date <= r.as_of_date
@@ -77,8 +80,41 @@ structuring as (
     inner join numbered f on f.customer_id = x.customer_id and f.position = x.first_position
     cross join settings s
     where x.related_movements >= s.structuring_min_count
+),
+
+customer_days as (
+    select
+        m.customer_id,
+        m.business_date,
+        count(*) as related_movements,
+        sum(m.amount) as related_amount,
+        max(m.amount) as largest,
+        min(m.recorded_at) as first_at,
+        {{ dbt.listagg('m.movement_id', "','", "order by m.recorded_at, m.movement_id") }} as related_movement_ids
+    from movements m
+    where m.movement_type = 'deposit'
+    group by m.customer_id, m.business_date
+),
+
+daily_aggregate as (
+    select 'daily_aggregate' as alert_type, f.movement_id, 'deposit' as movement_type, f.customer_id,
+           f.deposit_account_id, f.amount as amount_cents, f.recorded_at, d.related_movements,
+           d.related_amount as related_amount_cents, d.related_movement_ids
+    from customer_days d
+    cross join settings s
+    inner join (
+        select
+            m.*,
+            row_number() over (
+                partition by m.customer_id, m.business_date order by m.recorded_at, m.movement_id
+            ) as position
+        from movements m
+        where m.movement_type = 'deposit'
+    ) f on f.customer_id = d.customer_id and f.business_date = d.business_date and f.position = 1
+    where d.related_amount >= s.large_transaction_threshold_cents
+      and d.largest < s.large_transaction_threshold_cents
 )
 
 select r.as_of_date, a.*
-from (select * from large union all select * from structuring) a
+from (select * from large union all select * from structuring union all select * from daily_aggregate) a
 cross join {{ ref('int_report_date') }} r
