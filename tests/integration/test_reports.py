@@ -111,10 +111,12 @@ def test_loan_portfolio(scenario) -> None:
 
 
 def test_income_statement(scenario) -> None:
-    rows = _rows(
-        scenario["warehouse"], "SELECT line, amount_cents, prior_amount_cents FROM reports.income_statement"
+    query = (
+        "SELECT line, amount_cents, prior_amount_cents FROM reports.income_statement "
+        "WHERE as_of_date = %s AND period = %s"
     )
-    assert {line: amount for line, amount, _ in rows} == {
+    year_to_date = _rows(scenario["warehouse"], query, (AS_OF, "year_to_date"))
+    assert {line: amount for line, amount, _ in year_to_date} == {
         "Interest income": JAN_INTEREST + FEB_INTEREST,
         "Fee income": 100_00,
         "Loan loss provision expense": ALLOWANCE,
@@ -122,7 +124,18 @@ def test_income_statement(scenario) -> None:
         "Total expenses": ALLOWANCE,
         "Net income": JAN_INTEREST + FEB_INTEREST + 100_00 - ALLOWANCE,
     }
-    assert {prior for _, _, prior in rows} == {0}  # the bank opened in 2025: nothing a year earlier
+    assert {prior for _, _, prior in year_to_date} == {0}  # the bank opened in 2025: nothing a year earlier
+    # February: its interest, and the allowance 10 cents lower than on 31 January (1% of
+    # 10,101.92 -> 101.02 then; 100.92 now): a release, a negative expense.
+    month_to_date = _rows(scenario["warehouse"], query, (AS_OF, "month_to_date"))
+    assert {line: amount for line, amount, _ in month_to_date} == {
+        "Interest income": FEB_INTEREST,
+        "Fee income": 0,
+        "Loan loss provision expense": ALLOWANCE - 10_102,
+        "Total revenue": FEB_INTEREST,
+        "Total expenses": ALLOWANCE - 10_102,
+        "Net income": FEB_INTEREST - (ALLOWANCE - 10_102),
+    }
 
 
 def test_balance_sheet(scenario) -> None:
@@ -194,9 +207,10 @@ def test_reports_keep_every_date_they_were_built_for(scenario, tmp_path) -> None
     for report in ("balance_sheet", "delinquency_aging", "loan_portfolio", "income_statement"):
         assert _rows(scenario["warehouse"], dates.format(report)) == built, report
     # Building a date again replaces exactly that date, even where it now has no rows: the
-    # large deposit of 1 January is an alert on every date; shown with a threshold no deposit reaches.
+    # deposits of 1 and 2 January are alerts on every date (a large one; a structuring series that
+    # is also a daily aggregate); shown with a threshold no deposit reaches.
     count = "SELECT as_of_date, count(*) FROM reports.aml_alerts GROUP BY 1 ORDER BY 1"
-    assert [n for _, n in _rows(scenario["warehouse"], count)] == [2, 2, 2]
+    assert [n for _, n in _rows(scenario["warehouse"], count)] == [3, 3, 3]
     with psycopg.connect(scenario["warehouse"]) as conn:
         conn.execute("UPDATE reference.aml_settings SET large_transaction_threshold_cents = 10^15")
     run_dbt(
@@ -207,7 +221,7 @@ def test_reports_keep_every_date_they_were_built_for(scenario, tmp_path) -> None
         vars={"as_of_date": "2025-02-15"},
         target_path=tmp_path / "target",
     )
-    assert _rows(scenario["warehouse"], count) == [(date(2025, 1, 31), 2), (date(2025, 2, 28), 2)]
+    assert _rows(scenario["warehouse"], count) == [(date(2025, 1, 31), 3), (date(2025, 2, 28), 3)]
     # Back to the scenario's state: the seed and every report as of 28 February.
     run_dbt(scenario["warehouse"], "seed", target_path=tmp_path / "target")
     run_dbt(
@@ -244,6 +258,24 @@ def test_a_bad_date_variable_is_refused_before_any_sql_runs(scenario, tmp_path) 
                 vars={"as_of_date": "2025-02-28", name: value},
                 target_path=tmp_path / "target",
             )
+
+
+def test_a_period_after_the_data_s_latest_date_blocks_the_income_statement(scenario, tmp_path) -> None:
+    """Only period_start given: the report date comes from the data (28 February), so the
+    inversion is found by a test, which stops the income statement from being rebuilt."""
+    statement = "SELECT count(*) FROM reports.income_statement WHERE as_of_date = %s"
+    (before,) = _rows(scenario["warehouse"], statement, (AS_OF,))[0]
+    with pytest.raises(AssertionError, match="period_is_not_inverted"):
+        run_dbt(
+            scenario["warehouse"],
+            "build",
+            "--select",
+            "int_report_periods+",
+            vars={"period_start": "2025-03-01"},
+            target_path=tmp_path / "target",
+        )
+    assert _rows(scenario["warehouse"], statement, (AS_OF,))[0] == (before,)
+    assert not _rows(scenario["warehouse"], "SELECT 1 FROM reports.income_statement WHERE period = 'chosen'")
 
 
 def test_current_balances_derived_in_the_warehouse_equal_the_core(scenario) -> None:
@@ -347,7 +379,9 @@ def test_report_files_match_the_report_tables_and_are_reproducible(scenario, tmp
         assert hashlib.sha256(content).hexdigest() == entry["sha256"]
 
     with (folder / "income_statement.csv").open() as handle:
-        lines = {row["line"]: Decimal(row["amount (USD)"]) for row in csv.DictReader(handle)}
+        rows = list(csv.DictReader(handle))
+    assert [r["period"] for r in rows] == ["year_to_date"] * 6 + ["month_to_date"] * 6  # YTD first
+    lines = {r["line"]: Decimal(r["amount (USD)"]) for r in rows if r["period"] == "year_to_date"}
     assert lines["Net income"] == Decimal(JAN_INTEREST + FEB_INTEREST + 100_00 - ALLOWANCE) / 100
     with (folder / "loan_portfolio.csv").open() as handle:
         outstanding = sum(Decimal(r["principal_outstanding (USD)"]) for r in csv.DictReader(handle))

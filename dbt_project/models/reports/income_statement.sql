@@ -1,13 +1,9 @@
--- Grain: one row per income-statement line (account set) for the period from `period_start` to the
--- report date, in USD cents (expenses positive), then the subtotals: total revenue, total
--- expenses, net income. `prior_amount_cents` is the same period a year earlier (the comparative).
+-- Grain: one row per period (month to date, year to date, and the one chosen with `period_start`
+-- if any) and income-statement line (account set) up to the report date, in USD cents (expenses
+-- positive), then the subtotals: total revenue, total expenses, net income.
+-- `prior_amount_cents` is the same period a year earlier (the comparative).
 with periods as (
-    select
-        as_of_date,
-        period_start,
-        cast({{ dbt.dateadd('year', -1, 'period_start') }} as date) as prior_start,
-        cast({{ dbt.dateadd('year', -1, 'as_of_date') }} as date) as prior_end
-    from {{ ref('int_report_date') }}
+    select * from {{ ref('int_report_periods') }}
 ),
 
 -- Each revenue and expense entry, signed so that both show as positive amounts.
@@ -23,6 +19,7 @@ entries as (
 
 movements as (
     select
+        p.period,
         e.account_set_code as line_code,
         sum(case when e.effective_date between p.period_start and p.as_of_date then e.amount else 0 end)
             as amount,
@@ -30,42 +27,46 @@ movements as (
             as prior_amount
     from entries e
     cross join periods p
-    group by e.account_set_code
+    group by p.period, e.account_set_code
 ),
 
 -- Every revenue and expense line of the chart of accounts, with or without movements.
 lines as (
-    select c.account_set_code as line_code, c.account_set_name as line, c.category,
+    select p.period, c.account_set_code as line_code, c.account_set_name as line, c.category,
            coalesce(m.amount, 0) as amount, coalesce(m.prior_amount, 0) as prior_amount
     from (
         select distinct account_set_code, account_set_name, category
         from {{ ref('int_chart_of_accounts') }}
         where category in ('revenue', 'expense')
     ) c
-    left join movements m on m.line_code = c.account_set_code
+    cross join periods p
+    left join movements m on m.line_code = c.account_set_code and m.period = p.period
 ),
 
 subtotals as (
-    select '4999' as line_code, 'Total revenue' as line, 'total' as category,
+    select period, '4999' as line_code, 'Total revenue' as line, 'total' as category,
            sum(case category when 'revenue' then amount else 0 end) as amount,
            sum(case category when 'revenue' then prior_amount else 0 end) as prior_amount
     from lines
+    group by period
     union all
-    select '5999' as line_code, 'Total expenses' as line, 'total' as category,
+    select period, '5999' as line_code, 'Total expenses' as line, 'total' as category,
            sum(case category when 'expense' then amount else 0 end) as amount,
            sum(case category when 'expense' then prior_amount else 0 end) as prior_amount
     from lines
+    group by period
     union all
-    select '9999' as line_code, 'Net income' as line, 'net' as category,
+    select period, '9999' as line_code, 'Net income' as line, 'net' as category,
            sum(case category when 'revenue' then amount else -amount end) as amount,
            sum(case category when 'revenue' then prior_amount else -prior_amount end) as prior_amount
     from lines
+    group by period
 )
 
-select p.as_of_date, p.period_start, a.line_code, a.line, a.category,
+select p.as_of_date, p.period, p.period_start, a.line_code, a.line, a.category,
        cast(a.amount as {{ dbt.type_bigint() }}) as amount_cents,
        cast(a.prior_amount as {{ dbt.type_bigint() }}) as prior_amount_cents,
        p.prior_start as prior_period_start,
        p.prior_end as prior_period_end
 from (select * from lines union all select * from subtotals) a
-cross join periods p
+inner join periods p on p.period = a.period
