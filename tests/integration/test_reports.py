@@ -160,6 +160,10 @@ def test_balance_sheet(scenario) -> None:
         "9999": liabilities + 1_000_000_00 + earnings,
     }
     assert lines["1999"] == lines["9999"]
+    comparative = _rows(
+        scenario["warehouse"], "SELECT DISTINCT prior_date, prior_amount_cents FROM reports.balance_sheet"
+    )
+    assert comparative == [(date(2024, 12, 31), 0)]  # the bank opened in 2025
 
 
 def test_trial_balance_nets_to_zero(scenario) -> None:

@@ -1,50 +1,77 @@
 -- Grain: one row per balance-sheet line (account set) as of the report date, in USD cents, with
 -- earnings split as a year-end close would: retained earnings (net income of the years before the
 -- report date's) and current-year earnings; then each section's total and the total of
--- liabilities and equity. Total assets = total liabilities and equity (tests/balance_sheet_balances.sql).
+-- liabilities and equity. `prior_amount_cents` is the comparative: the same line at the end of
+-- the previous year. Total assets = total liabilities and equity (tests/balance_sheet_balances.sql).
 with report as (
-    select as_of_date, cast({{ dbt.date_trunc('year', 'as_of_date') }} as date) as year_start
+    select
+        as_of_date,
+        cast({{ dbt.date_trunc('year', 'as_of_date') }} as date) as year_start,
+        cast({{ dbt.dateadd('day', -1, dbt.date_trunc('year', 'as_of_date')) }} as date) as prior_end,
+        cast({{ dbt.date_trunc('year', dbt.dateadd('year', -1, 'as_of_date')) }} as date) as prior_year_start
     from {{ ref('int_report_date') }}
+),
+
+-- Every USD entry up to the report date, signed as its section shows it: assets debit - credit
+-- (so the allowance, a contra asset, reduces them), the others credit - debit (revenue adds to
+-- earnings, expenses take from them).
+entries as (
+    select
+        e.account_set_code,
+        e.category,
+        e.effective_date,
+        case e.category when 'asset' then e.debit_amount - e.credit_amount
+                        else e.credit_amount - e.debit_amount end as amount
+    from {{ ref('fct_ledger_entries') }} e
+    cross join report r
+    where e.currency = 'USD' and e.effective_date <= r.as_of_date
+),
+
+balance_sets as (
+    select distinct top_set_code, top_set_name, account_set_code, account_set_name
+    from {{ ref('int_chart_of_accounts') }}
+    where category in ('asset', 'liability', 'equity') and currency = 'USD'
 ),
 
 lines as (
     select
-        top_set_code as section_code,
-        top_set_name as section,
-        account_set_code as line_code,
-        account_set_name as line,
-        -- Contra accounts (the allowance) reduce their section.
-        sum(case when normal_side = case category when 'asset' then 'debit' else 'credit' end
-                 then balance else -balance end) as amount
-    from {{ ref('int_ledger_balances') }}
-    where category in ('asset', 'liability', 'equity') and currency = 'USD'
-    group by top_set_code, top_set_name, account_set_code, account_set_name
+        s.top_set_code as section_code,
+        s.top_set_name as section,
+        s.account_set_code as line_code,
+        s.account_set_name as line,
+        coalesce(sum(e.amount), 0) as amount,
+        coalesce(sum(case when e.effective_date <= r.prior_end then e.amount else 0 end), 0) as prior_amount
+    from balance_sets s
+    cross join report r
+    left join entries e on e.account_set_code = s.account_set_code
+    group by s.top_set_code, s.top_set_name, s.account_set_code, s.account_set_name
 ),
 
--- Revenue less expenses, by whether the entry falls before the report date's year.
+-- Net income by year: before the report date's year is retained; at the previous year-end, the
+-- years before it are retained and that year's is its current-year earnings.
 earnings as (
     select
-        sum(case when e.effective_date < r.year_start then e.amount else 0 end) as retained,
-        sum(case when e.effective_date >= r.year_start then e.amount else 0 end) as current_year
-    from (
-        -- credit - debit: revenue adds to earnings, expenses take from them
-        select effective_date, credit_amount - debit_amount as amount
-        from {{ ref('fct_ledger_entries') }}
-        where category in ('revenue', 'expense') and currency = 'USD'
-    ) e
-    cross join report r
-    where e.effective_date <= r.as_of_date
+        coalesce(sum(case when e.effective_date < r.year_start then e.amount else 0 end), 0) as retained,
+        coalesce(sum(case when e.effective_date >= r.year_start then e.amount else 0 end), 0) as current_year,
+        coalesce(sum(case when e.effective_date < r.prior_year_start then e.amount else 0 end), 0)
+            as prior_retained,
+        coalesce(sum(case when e.effective_date between r.prior_year_start and r.prior_end
+                          then e.amount else 0 end), 0) as prior_current_year
+    from report r
+    left join entries e on e.category in ('revenue', 'expense')
 ),
 
 all_lines as (
-    select section_code, section, line_code, line, amount from lines
+    select section_code, section, line_code, line, amount, prior_amount from lines
     union all
     select '3000' as section_code, 'Equity' as section, '3800' as line_code,
-           'Retained earnings (net income of prior years)' as line, coalesce(retained, 0) as amount
+           'Retained earnings (net income of prior years)' as line,
+           retained as amount, prior_retained as prior_amount
     from earnings
     union all
     select '3000' as section_code, 'Equity' as section, '3900' as line_code,
-           'Current-year earnings (income - expenses)' as line, coalesce(current_year, 0) as amount
+           'Current-year earnings (income - expenses)' as line,
+           current_year as amount, prior_current_year as prior_amount
     from earnings
 ),
 
@@ -52,12 +79,13 @@ totals as (
     select section_code, section,
            cast(cast(section_code as {{ dbt.type_int() }}) + 999 as {{ dbt.type_string() }}) as line_code,
            concat('Total ', lower(section)) as line,
-           sum(amount) as amount
+           sum(amount) as amount,
+           sum(prior_amount) as prior_amount
     from all_lines
     group by section_code, section
     union all
     select '9000' as section_code, 'Total' as section, '9999' as line_code,
-           'Total liabilities and equity' as line, sum(amount) as amount
+           'Total liabilities and equity' as line, sum(amount) as amount, sum(prior_amount) as prior_amount
     from all_lines
     where section_code in ('2000', '3000')
 )
@@ -69,10 +97,12 @@ select
     l.line_code,
     l.line,
     l.line_type,
-    cast(l.amount as {{ dbt.type_bigint() }}) as amount_cents
+    cast(l.amount as {{ dbt.type_bigint() }}) as amount_cents,
+    cast(l.prior_amount as {{ dbt.type_bigint() }}) as prior_amount_cents,
+    r.prior_end as prior_date
 from (
-    select section_code, section, line_code, line, 'line' as line_type, amount from all_lines
+    select section_code, section, line_code, line, 'line' as line_type, amount, prior_amount from all_lines
     union all
-    select section_code, section, line_code, line, 'total' as line_type, amount from totals
+    select section_code, section, line_code, line, 'total' as line_type, amount, prior_amount from totals
 ) l
 cross join report r
