@@ -48,6 +48,19 @@ class Chart:
 
 
 @dataclass(frozen=True)
+class XmlFile:
+    """The report is also written as `<table>.xml`: one `row` element per row (one child element
+    per column) under `root`, validated against `schema` (an XSD in dbt_project/schemas/) before
+    anything is published. `references`: (column, other report, its column): every value of the
+    column must be one of the other report's, on the same date (a cross-file check)."""
+
+    root: str
+    row: str
+    schema: str
+    references: tuple[tuple[str, str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class ReportSpec:
     table: str
     title: str
@@ -59,6 +72,9 @@ class ReportSpec:
     chart: Chart | None = None  # in the HTML summary
     sort_by: tuple[str, ...] = ()  # the readers' row order (the other columns break ties)
     table_schema: str | None = None  # its CSV must pass this Table Schema (dbt_project/schemas/)
+    btc_columns: frozenset[str] = frozenset()  # integer satoshis, written as BTC with 8 decimals
+    xml: XmlFile | None = None  # a regulatory file, besides the CSV and the workbook's sheet
+    sources: tuple[str, ...] = ()  # the models and seeds it is built from (its dbt parents)
 
     @property
     def never_empty(self) -> bool:
@@ -91,6 +107,8 @@ def _spec(node: Mapping[str, Any]) -> ReportSpec:
         raise ReportDeclarationError(f"{name}: meta.delivery lacks {', '.join(sorted(missing))}")
     described = set(node["columns"])
     money = frozenset(delivery.get("money_columns") or ())
+    btc = frozenset(delivery.get("btc_columns") or ())
+    xml = _xml_file(name, delivery.get("xml"))
     ranges = {column: Bounds(**bounds) for column, bounds in (delivery.get("value_ranges") or {}).items()}
     declared_chart = delivery.get("chart")
     chart = (
@@ -99,7 +117,10 @@ def _spec(node: Mapping[str, Any]) -> ReportSpec:
         else None
     )
     sort_by = tuple(delivery.get("sort_by") or ())
-    unknown = (money | set(ranges) | set(sort_by) | (chart.columns if chart else set())) - described
+    xml_columns = {column for column, _, _ in xml.references} if xml else set()
+    unknown = (
+        money | btc | set(ranges) | set(sort_by) | (chart.columns if chart else set()) | xml_columns
+    ) - described
     if unknown:
         raise ReportDeclarationError(
             f"{name}: meta.delivery names columns its YAML does not describe: {', '.join(sorted(unknown))}"
@@ -123,7 +144,31 @@ def _spec(node: Mapping[str, Any]) -> ReportSpec:
         chart=chart,
         sort_by=sort_by,
         table_schema=table_schema,
+        btc_columns=btc,
+        xml=xml,
+        sources=tuple(
+            sorted(parent.split(".")[-1] for parent in node.get("depends_on", {}).get("nodes", []))
+        ),
     )
+
+
+def _xml_file(name: str, declared: Mapping[str, Any] | None) -> XmlFile | None:
+    if not declared:
+        return None
+    missing = {"root", "row", "schema"} - set(declared)
+    if missing:
+        raise ReportDeclarationError(f"{name}: meta.delivery.xml lacks {', '.join(sorted(missing))}")
+    if not (SCHEMAS_DIR / declared["schema"]).is_file():
+        raise ReportDeclarationError(
+            f"{name}: its XML schema {SCHEMAS_DIR / declared['schema']} does not exist"
+        )
+    references = []
+    for column, target in (declared.get("references") or {}).items():
+        report, _, target_column = str(target).partition(".")
+        if not target_column:
+            raise ReportDeclarationError(f"{name}: reference {target!r} is not <report>.<column>")
+        references.append((column, report, target_column))
+    return XmlFile(declared["root"], declared["row"], declared["schema"], tuple(references))
 
 
 def delivered_reports(manifest_path: Path | None = None) -> tuple[ReportSpec, ...]:
@@ -136,8 +181,16 @@ def delivered_reports(manifest_path: Path | None = None) -> tuple[ReportSpec, ..
 
 def readme_table(reports: tuple[ReportSpec, ...]) -> str:
     """The README's table of delivered reports (tests/unit/test_report_catalog.py keeps it true)."""
-    lines = ["| File (CSV; a sheet of the workbook) | Sheet | Grain (per business date) |", "|---|---|---|"]
-    lines += [f"| `{r.table}.csv` | {r.title} | {r.grain} |" for r in reports]
+    lines = [
+        "| Files (each also a sheet of the workbook) | Sheet | Grain (per business date) "
+        "| Checked against | Built from |",
+        "|---|---|---|---|---|",
+    ]
+    for r in reports:
+        files = f"`{r.table}.csv`" + (f", `{r.table}.xml`" if r.xml else "")
+        schemas = [f"`schemas/{s}`" for s in (r.table_schema, r.xml.schema if r.xml else None) if s]
+        built_from = ", ".join(f"`{s}`" for s in r.sources if s != "int_report_date")
+        lines.append(f"| {files} | {r.title} | {r.grain} | {', '.join(schemas) or '-'} | {built_from} |")
     return "\n".join(lines)
 
 

@@ -23,11 +23,14 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from orchestration.regulatory_xml import reference_errors, xml_document, xml_errors
 from orchestration.report_catalog import Chart, ReportSpec
 from orchestration.table_schemas import DeliveryRefused, csv_errors
 
 CENTS = Decimal(100)
 CENT = Decimal("0.01")  # money is written with exactly two decimals
+SATS = Decimal(100_000_000)
+SAT = Decimal("0.00000001")  # BTC is written with exactly eight decimals
 
 
 @dataclass(frozen=True)
@@ -38,15 +41,27 @@ class Table:
 
     def header(self) -> list[str]:
         return [
-            c.removesuffix("_cents") + " (USD)" if c in self.spec.money_columns else c for c in self.columns
+            c.removesuffix("_cents") + " (USD)"
+            if c in self.spec.money_columns
+            else c.removesuffix("_sats") + " (BTC)"
+            if c in self.spec.btc_columns
+            else c
+            for c in self.columns
         ]
 
     def values(self) -> list[list[object]]:
-        money = [c in self.spec.money_columns for c in self.columns]
+        units = [
+            (CENTS, CENT)
+            if c in self.spec.money_columns
+            else (SATS, SAT)
+            if c in self.spec.btc_columns
+            else None
+            for c in self.columns
+        ]
         return [
             [
-                (Decimal(v) / CENTS).quantize(CENT) if is_money and v is not None else v
-                for v, is_money in zip(row, money, strict=True)
+                (Decimal(v) / unit[0]).quantize(unit[1]) if unit and v is not None else v
+                for v, unit in zip(row, units, strict=True)
             ]
             for row in self.rows
         ]
@@ -106,15 +121,26 @@ def write_report_files(
     files: dict[str, bytes] = {f"{t.spec.table}.csv": _csv(t) for t in tables}
     files[f"finance-reports-{business_date.isoformat()}.xlsx"] = _xlsx(tables, business_date)
     files[f"summary-{business_date.isoformat()}.html"] = _html(tables, business_date).encode()
+    for t in tables:
+        if t.spec.xml:
+            files[f"{t.spec.table}.xml"] = xml_document(t, business_date)
     errors = [
         error
         for t in tables
         if t.spec.table_schema
         for error in csv_errors(f"{t.spec.table}.csv", files[f"{t.spec.table}.csv"], t.spec.table_schema)
     ]
+    errors += [
+        error
+        for t in tables
+        if t.spec.xml
+        for error in xml_errors(f"{t.spec.table}.xml", files[f"{t.spec.table}.xml"], t.spec.xml.schema)
+    ]
+    errors += reference_errors(tables)
     if errors:
         raise DeliveryRefused(
-            f"delivery for {business_date.isoformat()} refused, nothing published: " + "; ".join(errors)
+            f"delivery for {business_date.isoformat()} refused, nothing published: " + "; ".join(errors),
+            errors,
         )
     folder = out_dir / business_date.isoformat()
     folder.mkdir(parents=True, exist_ok=True)

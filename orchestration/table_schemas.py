@@ -17,6 +17,10 @@ SCHEMAS_DIR = Path(__file__).resolve().parents[1] / "dbt_project" / "schemas"
 class DeliveryRefused(ValueError):
     """A file of the delivery failed its schema: nothing of the delivery was published."""
 
+    def __init__(self, message: str, errors: list[str]) -> None:
+        super().__init__(message)
+        self.errors = errors  # each: the file, the element or row, the rule
+
 
 def schema_path(name: str) -> Path:
     return SCHEMAS_DIR / name

@@ -1,4 +1,5 @@
-"""The files finance teams receive for each business date (XLSX, CSV, HTML summary, manifest)."""
+"""The files finance teams and the supervisor receive for each business date (XLSX, CSV, the
+regulatory XML files, HTML summary, manifest)."""
 
 # No `from __future__ import annotations`: Dagster reads these annotations at definition time.
 import time
@@ -15,6 +16,7 @@ from orchestration.resources import ReportOutput, Warehouse
 from orchestration.table_schemas import DeliveryRefused
 
 FINANCE_REPORT_FILES = dg.AssetKey("finance_report_files")
+FILES_PASS_THEIR_SCHEMAS = "files_pass_their_schemas"
 
 
 def report_key(table: str) -> dg.AssetKey:
@@ -34,24 +36,46 @@ def build_finance_report_files(reports: tuple[ReportSpec, ...]) -> dg.AssetsDefi
             deps=[report_key(spec.table) for spec in reports],
             partitions_def=business_dates,
             group_name="deliveries",
-            kinds={"xlsx", "csv", "html"},
+            kinds={"xlsx", "csv", "xml", "html"},
+            check_specs=[
+                dg.AssetCheckSpec(
+                    FILES_PASS_THEIR_SCHEMAS,
+                    asset=FINANCE_REPORT_FILES,
+                    blocking=True,
+                    description="Every file with a schema (XSD, Table Schema) passes it, and every "
+                    "cross-file reference resolves, before anything of the date is published.",
+                )
+            ],
             retry_policy=TRANSIENT,
             backfill_policy=dg.BackfillPolicy.multi_run(1),
         )
         def finance_report_files(
             context: dg.AssetExecutionContext, warehouse: Warehouse, report_output: ReportOutput
-        ) -> dg.MaterializeResult:
-            """Per business date: an XLSX workbook (one sheet per report), a CSV per report, an HTML
-            summary with charts and a manifest with checksums, under `<reports folder>/<date>/`."""
+        ):
+            """Per business date: an XLSX workbook (one sheet per report), a CSV per report, the
+            regulatory XML files, an HTML summary with charts and a manifest with checksums,
+            under `<reports folder>/<date>/`; nothing at all when a file fails its schema."""
             business_date = date.fromisoformat(context.partition_key)
             started = time.monotonic()
             try:
                 manifest = write_report_files(warehouse, report_output.path, business_date, reports)
-            except (DeliveryRefused, StaleReportError) as refused:
+            except DeliveryRefused as refused:
+                yield dg.AssetCheckResult(
+                    check_name=FILES_PASS_THEIR_SCHEMAS,
+                    passed=False,
+                    severity=dg.AssetCheckSeverity.ERROR,
+                    metadata={
+                        "errors": dg.MetadataValue.md("\n".join(f"- {e}" for e in refused.errors)),
+                        "published": False,
+                    },
+                )
                 raise dg.Failure(str(refused)) from None  # the reason, not a traceback
+            except StaleReportError as stale:
+                raise dg.Failure(str(stale)) from None
             folder = report_output.path / business_date.isoformat()
             context.log.info(f"report files for {business_date.isoformat()} written to {folder}")
-            return dg.MaterializeResult(
+            checked = [s.table for s in reports if s.table_schema or s.xml]
+            yield dg.MaterializeResult(
                 metadata={
                     "folder": dg.MetadataValue.path(str(folder)),
                     "files": len(manifest["files"]),
@@ -59,7 +83,14 @@ def build_finance_report_files(reports: tuple[ReportSpec, ...]) -> dg.AssetsDefi
                     # Numbers, so that the UI plots them across business dates.
                     **{f"rows_{table}": rows for table, rows in manifest["rows"].items()},
                     "manifest": dg.MetadataValue.json(manifest),
-                }
+                },
+                check_results=[
+                    dg.AssetCheckResult(
+                        check_name=FILES_PASS_THEIR_SCHEMAS,
+                        passed=True,
+                        metadata={"reports checked": dg.MetadataValue.text(", ".join(checked))},
+                    )
+                ],
             )
 
     return finance_report_files

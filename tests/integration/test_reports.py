@@ -557,3 +557,47 @@ def test_a_corrupted_warehouse_value_blocks_the_whole_delivery(scenario, tmp_pat
     finally:
         with psycopg.connect(scenario["warehouse"]) as conn:
             conn.execute("DELETE FROM reports.large_cash_transactions WHERE amount_cents = 5_000_00")
+
+
+def test_a_corrupted_value_in_a_regulatory_file_blocks_the_whole_delivery(scenario, tmp_path) -> None:
+    """An account name no longer upper case (written behind dbt's back) fails the account
+    balances' XSD: nothing of the date is published, and the error names the file, the element
+    and the rule. The good delivery holds the three XML files, each valid and cross-referenced."""
+    from orchestration.regulatory_xml import xml_errors
+    from orchestration.report_catalog import delivered_reports
+    from orchestration.report_files import write_report_files
+    from orchestration.resources import Warehouse
+    from orchestration.table_schemas import DeliveryRefused
+
+    reports = delivered_reports()
+    manifest = write_report_files(
+        Warehouse(url=scenario["warehouse"]), tmp_path / "good", date(2025, 2, 28), reports
+    )
+    folder = tmp_path / "good" / "2025-02-28"
+    xml_files = {s.table: s.xml.schema for s in reports if s.xml}
+    assert {f"{t}.xml" for t in xml_files} <= {f["name"] for f in manifest["files"]}
+    for table, schema in xml_files.items():
+        assert xml_errors(f"{table}.xml", (folder / f"{table}.xml").read_bytes(), schema) == []
+    credit = (folder / "regulatory_credit_reference.xml").read_text()
+    assert f"<reference>{scenario['facility']}</reference>" in credit
+    assert "<risk_category>current</risk_category>" in credit
+
+    corrupt = (
+        "UPDATE reports.regulatory_account_balances SET regulatory_name = {}(regulatory_name) "
+        "WHERE as_of_date = '2025-02-28' AND regulatory_code = '110100'"
+    )
+    with psycopg.connect(scenario["warehouse"]) as conn:
+        conn.execute(corrupt.format("lower"))
+    try:
+        with pytest.raises(
+            DeliveryRefused,
+            match=r"2025-02-28 refused, nothing published: regulatory_account_balances.xml "
+            r"/accountBalances/account\[1\]/regulatory_name: value doesn't match any pattern",
+        ):
+            write_report_files(
+                Warehouse(url=scenario["warehouse"]), tmp_path / "bad", date(2025, 2, 28), reports
+            )
+        assert not (tmp_path / "bad" / "2025-02-28").exists()
+    finally:
+        with psycopg.connect(scenario["warehouse"]) as conn:
+            conn.execute(corrupt.format("upper"))

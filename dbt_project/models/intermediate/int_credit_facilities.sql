@@ -52,6 +52,14 @@ non_accrual as (
     group by facility_id
 ),
 
+-- The first assessment (at activation): the collateral pledged and the BTC price it was valued at.
+pledge as (
+    select facility_id, collateral_sats as pledged_sats, price_cents as pledge_price_cents,
+           row_number() over (partition by facility_id order by sequence) as earliest
+    from events
+    where event_type = 'collateralization_changed'
+),
+
 collateralization as (
     select facility_id, state,
            row_number() over (partition by facility_id order by sequence desc) as recency
@@ -93,7 +101,9 @@ select
     cast(coalesce(l.ledger_accrued_interest, 0) as {{ dbt.type_bigint() }}) as accrued_interest,
     cast(coalesce(c.collateral_sats, 0) as {{ dbt.type_bigint() }}) as collateral_sats,
     coalesce(z.state, 'not_assessed') as collateralization_state,
-    n.non_accrual_since
+    n.non_accrual_since,
+    g.pledged_sats,
+    g.pledge_price_cents
 from proposed p
 left join activated a on a.facility_id = p.facility_id
 left join status s on s.facility_id = p.facility_id and s.recency = 1
@@ -101,4 +111,5 @@ left join flows f on f.facility_id = p.facility_id
 left join collateral c on c.facility_id = p.facility_id and c.recency = 1
 left join collateralization z on z.facility_id = p.facility_id and z.recency = 1
 left join non_accrual n on n.facility_id = p.facility_id
+left join pledge g on g.facility_id = p.facility_id and g.earliest = 1
 left join ledger l on l.facility_id = p.facility_id

@@ -10,8 +10,7 @@ with open_facilities as (
 
 valued as (
     select o.*, p.price_cents,
-           cast(floor(cast(o.collateral_sats as {{ dbt.type_numeric() }}) * p.price_cents / 100000000)
-               as {{ dbt.type_bigint() }}) as collateral_value_cents
+           {{ lana.btc_value_cents('o.collateral_sats', 'p.price_cents') }} as collateral_value_cents
     from open_facilities o
     cross join {{ ref('int_btc_price') }} p
 )
