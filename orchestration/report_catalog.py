@@ -29,12 +29,15 @@ class Bounds:
 
 @dataclass(frozen=True)
 class Chart:
-    """A chart of the HTML summary: `value` (a money column) summed per `label` as bars, or, with
-    `series`, as stacked columns (one per `label`, one segment per `series`, ordered by `order`)."""
+    """A chart of the HTML summary and the PDF pack (orchestration/charts.py draws it). `kind`:
+    `bar`: `value` (money) summed per `label`, in `order` if given, else by label; with `series`,
+    stacked columns (one per `label`, one segment per `series`, ordered by `order`); `line`:
+    `value` (money) per `label` (a date); `histogram`: how the rows' `value` is distributed."""
 
     title: str
-    label: str
     value: str
+    label: str | None = None
+    kind: str = "bar"
     series: str | None = None
     order: str | None = None
     where: tuple[tuple[str, str], ...] = ()  # only the rows with these column values (e.g. no totals)
@@ -61,6 +64,15 @@ class XmlFile:
 
 
 @dataclass(frozen=True)
+class PdfSection:
+    """How the report appears in the PDF pack: these columns of its rows; with `group_by`, one
+    row per value of that column with the number of rows and the sums of the money `columns`."""
+
+    columns: tuple[str, ...]
+    group_by: str | None = None
+
+
+@dataclass(frozen=True)
 class ReportSpec:
     table: str
     title: str
@@ -75,6 +87,7 @@ class ReportSpec:
     btc_columns: frozenset[str] = frozenset()  # integer satoshis, written as BTC with 8 decimals
     xml: XmlFile | None = None  # a regulatory file, besides the CSV and the workbook's sheet
     sources: tuple[str, ...] = ()  # the models and seeds it is built from (its dbt parents)
+    pdf: PdfSection | None = None  # a section of the PDF pack
 
     @property
     def never_empty(self) -> bool:
@@ -118,17 +131,30 @@ def _spec(node: Mapping[str, Any]) -> ReportSpec:
     )
     sort_by = tuple(delivery.get("sort_by") or ())
     xml_columns = {column for column, _, _ in xml.references} if xml else set()
+    declared_pdf = delivery.get("pdf")
+    pdf = PdfSection(tuple(declared_pdf["columns"]), declared_pdf.get("group_by")) if declared_pdf else None
+    pdf_columns = set(pdf.columns) | ({pdf.group_by} if pdf and pdf.group_by else set()) if pdf else set()
     unknown = (
-        money | btc | set(ranges) | set(sort_by) | (chart.columns if chart else set()) | xml_columns
+        money
+        | btc
+        | set(ranges)
+        | set(sort_by)
+        | (chart.columns if chart else set())
+        | xml_columns
+        | pdf_columns
     ) - described
     if unknown:
         raise ReportDeclarationError(
             f"{name}: meta.delivery names columns its YAML does not describe: {', '.join(sorted(unknown))}"
         )
-    if chart and chart.value not in money:
+    if chart and chart.kind not in ("bar", "line", "histogram"):
+        raise ReportDeclarationError(f"{name}: its chart's kind {chart.kind!r} is not bar, line or histogram")
+    if chart and chart.kind != "histogram" and chart.value not in money:
         raise ReportDeclarationError(
             f"{name}: its chart's value {chart.value} is not one of its money_columns"
         )
+    if chart and chart.kind != "histogram" and chart.label is None:
+        raise ReportDeclarationError(f"{name}: its {chart.kind} chart needs a label")
     table_schema = delivery.get("table_schema")
     if table_schema and not (SCHEMAS_DIR / table_schema).is_file():
         raise ReportDeclarationError(f"{name}: its table_schema {SCHEMAS_DIR / table_schema} does not exist")

@@ -23,8 +23,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from orchestration.charts import chart_data, svg
+from orchestration.finance_pack import pdf_pack
 from orchestration.regulatory_xml import reference_errors, xml_document, xml_errors
-from orchestration.report_catalog import Chart, ReportSpec
+from orchestration.report_catalog import ReportSpec
 from orchestration.table_schemas import DeliveryRefused, csv_errors
 
 CENTS = Decimal(100)
@@ -121,6 +123,7 @@ def write_report_files(
     files: dict[str, bytes] = {f"{t.spec.table}.csv": _csv(t) for t in tables}
     files[f"finance-reports-{business_date.isoformat()}.xlsx"] = _xlsx(tables, business_date)
     files[f"summary-{business_date.isoformat()}.html"] = _html(tables, business_date).encode()
+    files[f"finance-pack-{business_date.isoformat()}.pdf"] = pdf_pack(tables, business_date)
     for t in tables:
         if t.spec.xml:
             files[f"{t.spec.table}.xml"] = xml_document(t, business_date)
@@ -243,113 +246,16 @@ def _normalise_zip(content: bytes, moment: datetime) -> bytes:
     return out.getvalue()
 
 
-def _bar_chart(title: str, bars: list[tuple[str, Decimal]], unit: str) -> str:
-    """A horizontal bar chart as inline SVG (no JavaScript, no external files)."""
-    width, bar_height, label_width = 640, 26, 220
-    peak = max((abs(v) for _, v in bars), default=Decimal(0)) or Decimal(1)
-    height = bar_height * len(bars) + 40
-    parts = [
-        f"<figure><figcaption>{html.escape(title)}</figcaption>"
-        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img">'
-    ]
-    for i, (label, value) in enumerate(bars):
-        y = 10 + i * bar_height
-        length = int((abs(value) / peak) * (width - label_width - 140))
-        colour = "#c0392b" if value < 0 else "#1f3864"
-        parts.append(
-            f'<text x="0" y="{y + 17}" font-size="13">{html.escape(label)}</text>'
-            f'<rect x="{label_width}" y="{y + 4}" width="{length}" '
-            f'height="{bar_height - 8}" fill="{colour}"/>'
-            f'<text x="{label_width + length + 6}" y="{y + 17}" font-size="12">{value:,} {unit}</text>'
-        )
-    parts.append("</svg></figure>")
-    return "".join(parts)
-
-
-BUCKET_COLOURS = ("#1f3864", "#f1c40f", "#e67e22", "#d35400", "#c0392b")  # current .. 90+
-
-
-def _stacked_columns(title: str, columns: list[tuple[str, list[tuple[str, Decimal]]]], unit: str) -> str:
-    """Stacked columns (one per date, one segment per series) with a legend, as inline SVG."""
-    width, height, left, top = 720, 300, 90, 30
-    slot = (width - left - 10) / max(len(columns), 1)
-    # Labels wider than their column are turned (a year of month ends would overlap otherwise).
-    turned = any(len(label) * 6 > slot for label, _ in columns)
-    bottom = 70 if turned else 40
-    series = [name for name, _ in columns[0][1]] if columns else []
-    totals = [sum((v for _, v in segments), Decimal(0)) for _, segments in columns]
-    peak = max(totals, default=Decimal(0)) or Decimal(1)
-    plot = height - bottom - top
-    parts = [
-        f"<figure><figcaption>{html.escape(title)}</figcaption>"
-        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img">'
-        f'<text x="0" y="{top + 4}" font-size="11">{peak:,.0f} {unit}</text>'
-        f'<line x1="{left - 4}" y1="{height - bottom}" x2="{width}" y2="{height - bottom}" stroke="#888"/>'
-    ]
-    for i, (label, segments) in enumerate(columns):
-        x, y = left + i * slot + slot * 0.15, float(height - bottom)
-        for j, (name, value) in enumerate(segments):
-            size = float(value / peak) * plot
-            y -= size
-            colour = BUCKET_COLOURS[j % len(BUCKET_COLOURS)]
-            parts.append(
-                f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{size:.1f}" fill="{colour}">'
-                f"<title>{html.escape(label)} {html.escape(name)}: {value:,} {unit}</title></rect>"
-            )
-        centre, baseline = x + slot * 0.35, height - bottom + 16
-        placement = (
-            f'text-anchor="end" transform="rotate(-40 {centre:.1f} {baseline})"'
-            if turned
-            else 'text-anchor="middle"'
-        )
-        parts.append(
-            f'<text x="{centre:.1f}" y="{baseline}" font-size="10" {placement}>{html.escape(label)}</text>'
-        )
-    for j, name in enumerate(series):
-        x = left + j * 110
-        parts.append(
-            f'<rect x="{x}" y="4" width="12" height="12" fill="{BUCKET_COLOURS[j % len(BUCKET_COLOURS)]}"/>'
-            f'<text x="{x + 16}" y="14" font-size="11">{html.escape(name)}</text>'
-        )
-    parts.append("</svg></figure>")
-    return "".join(parts)
-
-
-def _chart(table: Table, chart: Chart) -> str:
-    """The report's declared chart (meta.delivery.chart), its money in dollars."""
-    rows = [dict(zip(table.columns, row, strict=True)) for row in table.rows]
-    rows = [row for row in rows if chart.plots(row)]
-    if chart.series is None:
-        bars: dict[str, Decimal] = {}
-        for row in rows:
-            bars[str(row[chart.label])] = bars.get(str(row[chart.label]), Decimal(0)) + _dollars(
-                row[chart.value]
-            )
-        return _bar_chart(chart.title, sorted(bars.items()), "USD")
-    stacks: dict[str, list[tuple[object, str, Decimal]]] = {}
-    for row in rows:
-        label = row[chart.label].isoformat() if isinstance(row[chart.label], date) else str(row[chart.label])
-        order = row[chart.order] if chart.order else row[chart.series]
-        stacks.setdefault(label, []).append((order, str(row[chart.series]), _dollars(row[chart.value])))
-    columns = [
-        (label, [(series, value) for _, series, value in sorted(segments)])
-        for label, segments in sorted(stacks.items())
-    ]
-    return _stacked_columns(chart.title, columns, "USD")
-
-
-def _dollars(cents: object) -> Decimal:
-    return Decimal(cents or 0) / CENTS  # type: ignore[arg-type]
-
-
 def _html(tables: list[Table], business_date: date) -> str:
-    charts = [_chart(t, t.spec.chart) for t in tables if t.spec.chart is not None]
+    charts = [
+        f"<figure>{svg(chart_data(t, t.spec.chart))}</figure>" for t in tables if t.spec.chart is not None
+    ]
     files = "".join(f"<li>{html.escape(t.spec.title)}: {len(t.rows)} rows</li>" for t in tables)
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>Finance summary {business_date.isoformat()}</title>"
         "<style>body{font-family:sans-serif;margin:2em;color:#222}figure{margin:1.5em 0}"
-        "figcaption{font-weight:bold;margin-bottom:.4em}</style></head><body>"
+        "figure svg{max-width:100%;height:auto}</style></head><body>"
         f"<h1>Finance summary as of {business_date.isoformat()}</h1>"
         + "".join(charts)
         + f"<h2>Reports in this delivery</h2><ul>{files}</ul></body></html>\n"

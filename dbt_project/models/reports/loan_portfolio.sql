@@ -20,6 +20,7 @@ select
     f.principal_repaid,
     k.days_past_due,
     k.risk_category,
+    k.bucket_order as risk_order,
     k.required_provision as required_provision_cents,
     f.non_accrual_since is not null as is_non_accrual,
     f.non_accrual_since
