@@ -133,7 +133,7 @@ def _spec(node: Mapping[str, Any]) -> ReportSpec:
     xml_columns = {column for column, _, _ in xml.references} if xml else set()
     declared_pdf = delivery.get("pdf")
     pdf = PdfSection(tuple(declared_pdf["columns"]), declared_pdf.get("group_by")) if declared_pdf else None
-    pdf_columns = set(pdf.columns) | ({pdf.group_by} if pdf and pdf.group_by else set()) if pdf else set()
+    pdf_columns = {*pdf.columns, *([pdf.group_by] if pdf.group_by else [])} if pdf else set()
     unknown = (
         money
         | btc
@@ -172,6 +172,7 @@ def _spec(node: Mapping[str, Any]) -> ReportSpec:
         table_schema=table_schema,
         btc_columns=btc,
         xml=xml,
+        pdf=pdf,
         sources=tuple(
             sorted(parent.split(".")[-1] for parent in node.get("depends_on", {}).get("nodes", []))
         ),

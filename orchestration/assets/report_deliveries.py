@@ -36,7 +36,7 @@ def build_finance_report_files(reports: tuple[ReportSpec, ...]) -> dg.AssetsDefi
             deps=[report_key(spec.table) for spec in reports],
             partitions_def=business_dates,
             group_name="deliveries",
-            kinds={"xlsx", "csv", "xml", "html"},
+            kinds={"xlsx", "csv", "xml", "html", "pdf"},
             check_specs=[
                 dg.AssetCheckSpec(
                     FILES_PASS_THEIR_SCHEMAS,
