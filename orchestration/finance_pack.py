@@ -31,7 +31,10 @@ MARGIN = 14 * mm
 WIDTH = PAGE[0] - 2 * MARGIN
 STYLES = getSampleStyleSheet()
 CELL = ParagraphStyle("cell", parent=STYLES["BodyText"], fontSize=7.5, leading=9)
+CELL_BOLD = ParagraphStyle("cell_bold", parent=CELL, fontName="Helvetica-Bold")
 HEAD = ParagraphStyle("head", parent=CELL, textColor=colors.white, fontName="Helvetica-Bold")
+HEAD_RIGHT = ParagraphStyle("head_right", parent=HEAD, alignment=2)
+TOTALS = ("Total ", "Net income")  # rows naming a total are set in bold
 PERCENT = Decimal("0.01")
 
 
@@ -119,7 +122,7 @@ def pdf_pack(tables: list[Table], business_date: date) -> bytes:
             picture = png(chart_data(table, table.spec.chart), width_inches=10.0, dpi=120)
             story += [
                 Spacer(1, 3 * mm),
-                Image(io.BytesIO(picture), width=WIDTH * 0.8, height=WIDTH * 0.8 * 0.36),
+                Image(io.BytesIO(picture), width=WIDTH * 0.62, height=WIDTH * 0.62 * 0.36),
             ]
         if table.spec.pdf is not None:
             story += [Spacer(1, 4 * mm), _report_table(table)]
@@ -165,26 +168,36 @@ def _report_table(table: Table) -> PdfTable:
     cells += [[_cell(row[c], c in money) for c in columns] for row in rows]
     if not rows:
         cells.append(["(none on this date)"] + [""] * (len(columns) - 1))
-    return _grid(cells, [WIDTH / len(columns)] * len(columns), right_aligned=numeric)
+    # Columns as wide as their longest text (within bounds), sharing the page's width.
+    longest = [max(min(len(str(row[i])), 40) for row in cells) + 2 for i in range(len(columns))]
+    widths = [WIDTH * n / sum(longest) for n in longest]
+    return _grid(cells, widths, right_aligned=numeric)
 
 
 def _grid(cells: list[list[object]], widths: list[float], right_aligned: set[int]) -> PdfTable:
     """A table with a navy header repeated on every page; text wraps in its column, numbers are
-    right-aligned."""
-    wrapped = [[Paragraph(str(v), HEAD) for v in cells[0]]]
+    right-aligned, rows naming a total are bold."""
+    totals = {r for r, row in enumerate(cells[1:], start=1) if any(str(v).startswith(TOTALS) for v in row)}
+    wrapped = [
+        [Paragraph(str(v), HEAD_RIGHT if i in right_aligned else HEAD) for i, v in enumerate(cells[0])]
+    ]
     wrapped += [
-        [v if i in right_aligned else Paragraph(str(v), CELL) for i, v in enumerate(row)] for row in cells[1:]
+        [
+            v if i in right_aligned else Paragraph(str(v), CELL_BOLD if r in totals else CELL)
+            for i, v in enumerate(row)
+        ]
+        for r, row in enumerate(cells[1:], start=1)
     ]
     grid = PdfTable(wrapped, colWidths=widths, repeatRows=1, hAlign="LEFT")
     style = [
         ("BACKGROUND", (0, 0), (-1, 0), NAVY),
-        ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
         ("FONTSIZE", (0, 0), (-1, -1), 7.5),
         ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#eef2f8")]),
         ("LINEBELOW", (0, 0), (-1, 0), 0.8, NAVY),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
     ]
     style += [("ALIGN", (i, 1), (i, -1), "RIGHT") for i in right_aligned]
+    style += [("FONTNAME", (0, r), (-1, r), "Helvetica-Bold") for r in totals]
     grid.setStyle(TableStyle(style))
     return grid
 
