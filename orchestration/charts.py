@@ -101,7 +101,8 @@ def figure(data: ChartData, width_inches: float = 8.0) -> Figure:
         ax.set_xticks(positions, data.labels, rotation=45, ha="right", fontsize=8)
         ax.yaxis.set_major_formatter(money)
         ax.set_ylabel(data.unit)
-        ax.legend(ncols=len(data.series), fontsize=8, loc="upper left", frameon=False)
+        # Above the plot, beside the title: never over a column.
+        fig.legend(ncols=len(data.series), fontsize=8, loc="outside upper right", frameon=False)
     else:
         values = data.series[0][1]
         bars = ax.barh(range(len(data.labels)), values, color=[NAVY if v >= 0 else "#c0392b" for v in values])

@@ -119,10 +119,11 @@ def pdf_pack(tables: list[Table], business_date: date) -> bytes:
         story += [PageBreak(), Paragraph(table.spec.title, STYLES["Heading1"])]
         story.append(Paragraph(f"One row per: {table.spec.grain}.", STYLES["Italic"]))
         if table.spec.chart is not None:
+            share = 0.62 if table.spec.pdf is not None else 0.9  # alone on its page: larger
             picture = png(chart_data(table, table.spec.chart), width_inches=10.0, dpi=120)
             story += [
                 Spacer(1, 3 * mm),
-                Image(io.BytesIO(picture), width=WIDTH * 0.62, height=WIDTH * 0.62 * 0.36),
+                Image(io.BytesIO(picture), width=WIDTH * share, height=WIDTH * share * 0.36),
             ]
         if table.spec.pdf is not None:
             story += [Spacer(1, 4 * mm), _report_table(table)]

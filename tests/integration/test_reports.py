@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
+from xml.etree import ElementTree
 
 import psycopg
 import pytest
@@ -421,7 +423,34 @@ def test_report_files_match_the_report_tables_and_are_reproducible(scenario, tmp
     assert buckets == ["current", "1-30", "31-60", "61-90", "90+"]
     assert {"deposits_summary.csv", "daily_journal.csv"} <= names  # every report is delivered
     summary = (folder / "summary-2025-02-28.html").read_text()
-    assert summary.count("<svg") == 3 and "Delinquency" in summary
+    charts = [r for r in reports if r.chart]
+    assert summary.count("<svg") == len(charts) == 5 and "Delinquency" in summary
+    for svg in re.findall(r"<svg.*?</svg>", summary, re.DOTALL):
+        ElementTree.fromstring(svg)  # well-formed, drawn by matplotlib
+    _look_at_the_pdf_pack(folder / "finance-pack-2025-02-28.pdf", reports)
+
+
+def _look_at_the_pdf_pack(path, reports) -> None:
+    """Render every page as a reader would see it: a cover with the key figures, a page or more
+    per section, none blank."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(path)
+    try:
+        sections = [r for r in reports if r.pdf or r.chart]
+        assert len(document) >= 1 + len(sections)
+        cover = document[0].get_textpage().get_text_range()
+        assert "Finance report pack" in cover and "Friday 28 February 2025" in cover
+        assert "Loans (gross)" in cover and "10,000.00" in cover and "NPL ratio" in cover
+        text = "".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+        for section in sections:
+            assert section.title in text, section.title
+        for index in range(len(document)):
+            image = document[index].render(scale=0.5).to_pil().convert("L")
+            inked = sum(1 for value in image.getdata() if value < 200)
+            assert inked > 0.005 * image.width * image.height, f"page {index + 1} is blank"
+    finally:
+        document.close()
 
 
 def test_no_personal_data_in_marts_or_reports(scenario) -> None:
