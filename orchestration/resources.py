@@ -204,9 +204,13 @@ class MeltanoState(dg.ConfigurableResource):
 
 
 class ReportOutput(dg.ConfigurableResource):
-    """The folder finance teams' files are written to, one subfolder per business date."""
+    """The folder finance teams' files are written to, one subfolder per business date; and,
+    when `bucket_url` is set (gs://bucket/prefix), the bucket each delivery is then copied to
+    (`bucket_endpoint`: a Cloud Storage emulator's URL, for tests)."""
 
     directory: str
+    bucket_url: str | None = None
+    bucket_endpoint: str | None = None
 
     @property
     def path(self) -> Path:
@@ -236,6 +240,10 @@ def resources_from_environment() -> dict[str, object]:
         "core": CoreDatabase(url=dg.EnvVar(EXTRACTOR_URL_ENV)),
         "warehouse": warehouse,
         "meltano_state": MeltanoState(),
-        "report_output": ReportOutput(directory=os.environ.get(REPORTS_DIR_ENV, str(REPO / "reports"))),
+        "report_output": ReportOutput(
+            directory=os.environ.get(REPORTS_DIR_ENV, str(REPO / "reports")),
+            bucket_url=os.environ.get("LANA_REPORTS_BUCKET") or None,
+            bucket_endpoint=os.environ.get("LANA_REPORTS_BUCKET_ENDPOINT") or None,
+        ),
         "dbt": DbtCliResource(project_dir=DBT_PROJECT),
     }

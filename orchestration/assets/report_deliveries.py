@@ -9,6 +9,7 @@ from datetime import date
 import dagster as dg
 
 from orchestration.assets.raw_layer import TRANSIENT
+from orchestration.delivery_bucket import BucketDeliveryError, bucket_filesystem, upload_delivery
 from orchestration.partitions import business_dates
 from orchestration.report_catalog import ReportSpec
 from orchestration.report_files import StaleReportError, write_report_files
@@ -74,10 +75,20 @@ def build_finance_report_files(reports: tuple[ReportSpec, ...]) -> dg.AssetsDefi
                 raise dg.Failure(str(stale)) from None
             folder = report_output.path / business_date.isoformat()
             context.log.info(f"report files for {business_date.isoformat()} written to {folder}")
+            where: dict[str, object] = {}
+            if report_output.bucket_url:
+                try:
+                    filesystem = bucket_filesystem(report_output.bucket_url, report_output.bucket_endpoint)
+                    copied = upload_delivery(folder, report_output.bucket_url, filesystem)
+                except BucketDeliveryError as failed:
+                    raise dg.Failure(f"{failed} (the files are in {folder})") from None
+                context.log.info(f"{len(copied)} files copied to {report_output.bucket_url}, manifest last")
+                where["bucket"] = dg.MetadataValue.url(copied[-1].rsplit("/", 1)[0])
             checked = [s.table for s in reports if s.table_schema or s.xml]
             yield dg.MaterializeResult(
                 metadata={
                     "folder": dg.MetadataValue.path(str(folder)),
+                    **where,
                     "files": len(manifest["files"]),
                     "seconds": round(time.monotonic() - started, 2),
                     # Numbers, so that the UI plots them across business dates.
