@@ -40,8 +40,12 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def xml_document(table: Table, business_date: date) -> bytes:
-    """The report's rows as its declared XML (the as-of date is the root's `date`)."""
+Identities = dict[str, tuple[str | None, str | None]]  # customer id: (name, tax id)
+
+
+def xml_document(table: Table, business_date: date, identities: Identities | None = None) -> bytes:
+    """The report's rows as its declared XML (the as-of date is the root's `date`); the person
+    behind the declared `identify` column follows it (missing: left out, which the XSD refuses)."""
     shape = table.spec.xml
     assert shape is not None
     root = ElementTree.Element(shape.root, {"date": business_date.isoformat()})
@@ -51,6 +55,12 @@ def xml_document(table: Table, business_date: date) -> bytes:
             if column == "as_of_date" or value is None:
                 continue
             ElementTree.SubElement(item, element_name(table, column)).text = _text(value)
+            if column == shape.identify:
+                prefix = column.removesuffix("_id")
+                name, tax_id = (identities or {}).get(str(value), (None, None))
+                for suffix, part in (("name", name), ("tax_id", tax_id)):
+                    if part is not None:
+                        ElementTree.SubElement(item, f"{prefix}_{suffix}").text = part
     ElementTree.indent(root)
     return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
 

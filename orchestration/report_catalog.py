@@ -61,6 +61,10 @@ class XmlFile:
     row: str
     schema: str
     references: tuple[tuple[str, str, str], ...] = ()
+    # A customer id column whose person the supervisor must know: `<prefix>_name` and
+    # `<prefix>_tax_id` follow it in the file, read from the restricted raw layer at delivery
+    # (never stored in a report table analysts can read).
+    identify: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,7 @@ def _spec(node: Mapping[str, Any]) -> ReportSpec:
         else None
     )
     sort_by = tuple(delivery.get("sort_by") or ())
-    xml_columns = {column for column, _, _ in xml.references} if xml else set()
+    xml_columns = {column for column, _, _ in xml.references} | {xml.identify} - {None} if xml else set()
     declared_pdf = delivery.get("pdf")
     pdf = PdfSection(tuple(declared_pdf["columns"]), declared_pdf.get("group_by")) if declared_pdf else None
     pdf_columns = {*pdf.columns, *([pdf.group_by] if pdf.group_by else [])} if pdf else set()
@@ -195,7 +199,9 @@ def _xml_file(name: str, declared: Mapping[str, Any] | None) -> XmlFile | None:
         if not target_column:
             raise ReportDeclarationError(f"{name}: reference {target!r} is not <report>.<column>")
         references.append((column, report, target_column))
-    return XmlFile(declared["root"], declared["row"], declared["schema"], tuple(references))
+    return XmlFile(
+        declared["root"], declared["row"], declared["schema"], tuple(references), declared.get("identify")
+    )
 
 
 def delivered_reports(manifest_path: Path | None = None) -> tuple[ReportSpec, ...]:

@@ -76,6 +76,10 @@ class ReportTables(Protocol):
 
     def read_report(self, table: str, as_of: date) -> tuple[list[str], list[tuple]]: ...
 
+    def identities(
+        self, customer_ids: list[str], as_of: date
+    ) -> dict[str, tuple[str | None, str | None]]: ...
+
 
 class StaleReportError(ValueError):
     """The report tables hold nothing for the business date the files are for."""
@@ -126,7 +130,8 @@ def write_report_files(
     files[f"finance-pack-{business_date.isoformat()}.pdf"] = pdf_pack(tables, business_date)
     for t in tables:
         if t.spec.xml:
-            files[f"{t.spec.table}.xml"] = xml_document(t, business_date)
+            people = _people(warehouse, t, business_date) if t.spec.xml.identify else None
+            files[f"{t.spec.table}.xml"] = xml_document(t, business_date, people)
     errors = [
         error
         for t in tables
@@ -159,6 +164,12 @@ def write_report_files(
     }
     _write_atomically(folder / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode())
     return manifest
+
+
+def _people(warehouse: ReportTables, table: Table, business_date: date) -> dict:
+    assert table.spec.xml is not None and table.spec.xml.identify is not None
+    index = table.columns.index(table.spec.xml.identify)
+    return warehouse.identities(sorted({str(r[index]) for r in table.rows}), business_date)
 
 
 def _write_atomically(path: Path, content: bytes) -> None:

@@ -157,6 +157,47 @@ class Warehouse(dg.ConfigurableResource):
         rows = list(bigquery.Client(project=self.bigquery_project).query(query).result())
         return tuple(rows[0].values()) if rows else ()
 
+    def identities(self, customer_ids: list[str], as_of: date) -> dict[str, tuple[str | None, str | None]]:
+        """Name and tax id of each customer as recorded by `as_of`, read from the restricted raw
+        layer (only dbt's role and this step can read it; staging and everything analysts see
+        hold keyed digests only). For a supervisor's file that must name borrowers."""
+        self.check()
+        if not customer_ids:
+            return {}
+        if self.kind == "postgres":
+            query = sql.SQL(
+                "SELECT id::text, "
+                "(array_agg(event #>> '{{name}}' ORDER BY sequence DESC)"
+                " FILTER (WHERE event #>> '{{name}}' IS NOT NULL))[1], "
+                "(array_agg(event #>> '{{tax_id}}' ORDER BY sequence DESC)"
+                " FILTER (WHERE event #>> '{{tax_id}}' IS NOT NULL))[1] "
+                "FROM {}.customer_events "
+                "WHERE id::text = ANY(%s) AND (recorded_at AT TIME ZONE 'UTC')::date <= %s GROUP BY id"
+            ).format(sql.Identifier(self.raw_schema))
+            with psycopg.connect(self.url) as conn:
+                rows = conn.execute(query, (sorted(customer_ids), as_of)).fetchall()
+        else:
+            from google.cloud import bigquery
+
+            client = bigquery.Client(project=self.bigquery_project)
+            job = client.query(
+                "SELECT CAST(id AS STRING), "
+                "ARRAY_AGG(JSON_VALUE(event, '$.name') IGNORE NULLS ORDER BY sequence DESC LIMIT 1)"
+                "[SAFE_OFFSET(0)], "
+                "ARRAY_AGG(JSON_VALUE(event, '$.tax_id') IGNORE NULLS ORDER BY sequence DESC LIMIT 1)"
+                "[SAFE_OFFSET(0)] "
+                f"FROM {self.raw_relation('customer_events')} "
+                "WHERE CAST(id AS STRING) IN UNNEST(@ids) AND DATE(recorded_at, 'UTC') <= @as_of GROUP BY 1",
+                job_config=bigquery.QueryJobConfig(
+                    query_parameters=[
+                        bigquery.ArrayQueryParameter("ids", "STRING", sorted(customer_ids)),
+                        bigquery.ScalarQueryParameter("as_of", "DATE", as_of),
+                    ]
+                ),
+            )
+            rows = [tuple(row.values()) for row in job.result()]
+        return {row[0]: (row[1], row[2]) for row in rows}
+
     def read_report(self, table: str, as_of: date) -> tuple[list[str], list[tuple]]:
         """Column names and the rows of one report table for one business date.
 

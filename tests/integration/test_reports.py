@@ -610,6 +610,18 @@ def test_a_corrupted_value_in_a_regulatory_file_blocks_the_whole_delivery(scenar
     credit = (folder / "regulatory_credit_reference.xml").read_text()
     assert f"<reference>{scenario['facility']}</reference>" in credit
     assert "<risk_category>current</risk_category>" in credit
+    # The supervisor's file names the borrower, from the restricted raw layer; the report table
+    # analysts read holds no name or tax id.
+    assert (
+        "<borrower_name>Test Person</borrower_name>" in credit
+        and "<borrower_tax_id>T-1</borrower_tax_id>" in credit
+    )
+    columns = _rows(
+        scenario["warehouse"],
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'reports' "
+        "AND table_name = 'regulatory_credit_reference'",
+    )
+    assert not {c for (c,) in columns} & {"borrower_name", "borrower_tax_id", "name", "tax_id"}
 
     corrupt = (
         "UPDATE reports.regulatory_account_balances SET regulatory_name = {}(regulatory_name) "

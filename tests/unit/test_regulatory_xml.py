@@ -18,6 +18,7 @@ from orchestration.table_schemas import schema_path
 DAY = date(2025, 12, 31)
 LOAN = "bc43a97c-9bdc-45e3-9dc2-15b3465c67cf"
 BORROWER = "ced9b49d-9f50-4137-b09f-416d947c991b"
+PEOPLE = {BORROWER: ("Ann Lee", "TX123456789")}  # from the restricted raw layer at delivery
 
 
 @pytest.fixture(scope="module")
@@ -76,9 +77,9 @@ def _guarantee(**change) -> dict:
     return {**row, **change}
 
 
-def _errors(spec: ReportSpec, rows: list[dict], edit=lambda text: text) -> list[str]:
+def _errors(spec: ReportSpec, rows: list[dict], edit=lambda text: text, people=PEOPLE) -> list[str]:
     assert spec.xml is not None
-    content = edit(xml_document(_table(spec, rows), DAY).decode()).encode()
+    content = edit(xml_document(_table(spec, rows), DAY, people).decode()).encode()
     return xml_errors(f"{spec.table}.xml", content, spec.xml.schema)
 
 
@@ -86,6 +87,16 @@ def test_a_good_delivery_passes(specs) -> None:
     balances = specs["regulatory_account_balances"]
     assert _errors(balances, [_balances(), _balances(regulatory_code="114900", normal_side="credit")]) == []
     assert _errors(specs["regulatory_credit_reference"], [_loan()]) == []
+    loan = ElementTree.fromstring(
+        xml_document(_table(specs["regulatory_credit_reference"], [_loan()]), DAY, PEOPLE)
+    )
+    assert [e.tag for e in loan.find("loan")][:4] == [
+        "reference",
+        "borrower_id",
+        "borrower_name",
+        "borrower_tax_id",
+    ]
+    assert loan.find("loan/borrower_tax_id").text == "TX123456789"
     guarantees = specs["regulatory_crypto_collateral"]
     assert _errors(guarantees, [_guarantee()]) == []
     document = ElementTree.fromstring(xml_document(_table(guarantees, [_guarantee()]), DAY))
@@ -158,6 +169,14 @@ def test_a_good_delivery_passes(specs) -> None:
 def test_each_kind_of_bad_file_is_refused(specs, report, rows, edit, expected) -> None:
     errors = _errors(specs[report], rows, edit or (lambda text: text))
     assert any(expected in e for e in errors), errors
+
+
+def test_a_borrower_the_restricted_layer_does_not_know_is_refused(specs) -> None:
+    errors = _errors(specs["regulatory_credit_reference"], [_loan()], people={})
+    assert errors == [
+        "regulatory_credit_reference.xml /creditReference/loan[1]: Unexpected child with tag 'granted' at "
+        "position 3. Tag 'borrower_name' expected."
+    ]
 
 
 def test_a_guarantee_of_a_loan_the_credit_reference_lacks_is_refused(specs) -> None:
