@@ -24,7 +24,7 @@ def prepare_manifest(force: bool = False) -> Path:
     `dagster dev` re-parses on start (prepare_if_dev); other entry points call this first.
     """
     manifest = DBT_PROJECT.manifest_path
-    if force or not manifest.exists():
+    if force or not manifest.exists() or _changed_since(manifest):
         env = {
             **os.environ,
             "DBT_PROFILES_DIR": str(PROJECT_DIR),
@@ -42,6 +42,19 @@ def prepare_manifest(force: bool = False) -> Path:
         if result.returncode != 0:
             raise RuntimeError(f"dbt parse failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
     return manifest
+
+
+def _changed_since(manifest: Path) -> bool:
+    """A model, macro, seed, test or the project file edited after the manifest was written (a
+    stale manifest would deliver yesterday's declarations with today's SQL)."""
+    parsed = manifest.stat().st_mtime
+    sources = [PROJECT_DIR / "dbt_project.yml"] + [
+        path
+        for folder in ("models", "macros", "seeds", "tests")
+        for path in (PROJECT_DIR / folder).rglob("*")
+        if path.is_file()
+    ]
+    return any(path.stat().st_mtime > parsed for path in sources)
 
 
 class LanaDbtTranslator(DagsterDbtTranslator):
