@@ -11,6 +11,7 @@ from orchestration.extract_load import ExtractLoad
 from orchestration.resources import CoreDatabase, MeltanoState, Warehouse
 
 RAW_GROUP = "raw"
+REFRESH_JOB = "refresh_raw_layer"  # orchestration.jobs: the sensor's job
 RAW_KEYS = {table.name: dg.AssetKey(["raw", table.name]) for table in TABLES}  # = dbt's source keys
 
 # Meltano, the core or the warehouse briefly unavailable: try again, later each time.
@@ -38,6 +39,7 @@ def extract_load_of(core: CoreDatabase, warehouse: Warehouse, meltano_state: Mel
             group_name=RAW_GROUP,
             kinds={"meltano", "postgres"},
             description=f"The core's `{name}` table as loaded by Meltano (tap-lana-events), append-only.",
+            skippable=True,  # refresh_raw_layer with nothing new: not materialized, nothing to check
         )
         for name, key in RAW_KEYS.items()
     ],
@@ -48,7 +50,21 @@ def extract_load(
     context: dg.AssetExecutionContext, core: CoreDatabase, warehouse: Warehouse, meltano_state: MeltanoState
 ) -> Iterator[dg.MaterializeResult]:
     started = time.monotonic()
-    result = extract_load_of(core, warehouse, meltano_state).run(
+    extract_load_run = extract_load_of(core, warehouse, meltano_state)
+    # Nothing committed at or above the bookmarks: a run would load nothing. Decided by index
+    # look-ups before any heavy process starts (Meltano, the loader, the data checks).
+    if extract_load_run.nothing_new():
+        seconds = round(time.monotonic() - started, 2)
+        context.log.info(f"extract/load skipped: nothing new in the core (decided in {seconds} s)")
+        if context.job_name == REFRESH_JOB:
+            return  # the raw layer is as it was: no materialization, no checks to run again
+        for key in RAW_KEYS.values():
+            yield dg.MaterializeResult(
+                asset_key=key,
+                metadata={"records_loaded": 0, "skipped": True, "extract_load_seconds": seconds},
+            )
+        return
+    result = extract_load_run.run(
         # A killed run leaves Meltano's job marked running, and Meltano refuses the next run with
         # the same state for minutes. Dagster runs one extract/load at a time (the run queue holds
         # one run), so such a mark is always stale here: take it over. The gap-safe bookmarks and

@@ -355,3 +355,38 @@ def test_after_a_physical_restore_nothing_is_skipped(warehouse_url: str, tmp_pat
         assert entries <= loaded
     finally:
         server.stop()
+
+
+def test_nothing_new_is_decided_from_the_bookmarks_and_never_hides_a_late_commit(
+    core_url: str, warehouse_url: str, clock: BusinessClock
+) -> None:
+    """The refresh's no-op check reads Meltano's committed bookmarks and the core's tx_id
+    indexes, without starting Meltano: it says "nothing new" exactly when a run would load
+    nothing."""
+    bank = Bank.connect(core_url, clock)
+    customer_with_account(bank)
+    el = extract_load(core_url, warehouse_url)
+    assert not el.nothing_new()  # never loaded: no bookmark yet
+    el.run()
+    assert el.nothing_new()
+
+    # A transaction running during a run, committed after it: its rows are new for the next one.
+    slow = Database(core_url, clock)
+    long_txn = slow.unit_of_work().__enter__()
+    late = Customer.onboard(
+        RandomIds().new_id(), name="Late Lee", email="late@example.com", phone="1", country="US", tax_id="7"
+    )
+    long_txn.add(late)
+    long_txn.commit()  # written, not yet committed
+    assert el.nothing_new()  # invisible until committed: a run would load nothing either
+    el.run()
+    long_txn.__exit__(None, None, None)
+    slow.close()
+    assert not el.nothing_new()
+    el.run()
+    assert_raw_equals_source(core_url, warehouse_url)
+    assert el.nothing_new()
+
+    bank.customers.onboard(name="New N", email="n@example.com", phone="1", country="US", tax_id="9")
+    assert not el.nothing_new()
+    bank.close()

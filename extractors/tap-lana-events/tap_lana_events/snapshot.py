@@ -7,6 +7,12 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import IsolationLevel
 
+# Which database this is: the cluster's system identifier and the database's oid.
+SOURCE_ID_SQL = (
+    "SELECT (SELECT system_identifier::text FROM pg_control_system()) || '/' || "
+    "(SELECT oid::text FROM pg_database WHERE datname = current_database())"
+)
+
 
 @dataclass
 class SourceSnapshot:
@@ -31,9 +37,7 @@ class SourceSnapshot:
             conn.read_only = True
             # The first statement takes the snapshot; the watermark belongs to that snapshot.
             row = conn.execute(
-                "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, "
-                "(SELECT system_identifier::text FROM pg_control_system()) || '/' || "
-                "(SELECT oid::text FROM pg_database WHERE datname = current_database())"
+                f"SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, ({SOURCE_ID_SQL})"
             ).fetchone()
             assert row is not None
             self._conn, self._watermark, self._source_id = conn, int(row[0]), str(row[1])
