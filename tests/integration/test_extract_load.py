@@ -26,6 +26,19 @@ def _simulate(core_url: str, customers: int, days: int, seed: int = 5) -> None:
     simulate(core_url, config, progress=lambda _: None)
 
 
+def _a_customer_written_not_committed(core_url: str, clock: BusinessClock):
+    """A long transaction that has written a customer's events and not committed yet: its
+    transaction id and global positions are taken now; leave it with `__exit__` to commit."""
+    slow = Database(core_url, clock)
+    long_txn = slow.unit_of_work().__enter__()
+    late = Customer.onboard(
+        RandomIds().new_id(), name="Late Lee", email="late@example.com", phone="1", country="US", tax_id="7"
+    )
+    long_txn.add(late)
+    long_txn.commit()  # written, not yet committed
+    return slow, long_txn, late
+
+
 def _raw_count(warehouse_url: str, table: str) -> int:
     with psycopg.connect(warehouse_url) as conn:
         return conn.execute(f"SELECT count(*) FROM raw.{table}").fetchone()[0]
@@ -68,13 +81,7 @@ def test_a_transaction_that_commits_late_is_not_skipped(
     el.run()
 
     # A long transaction takes its transaction id and global positions first...
-    slow = Database(core_url, clock)
-    long_txn = slow.unit_of_work().__enter__()
-    late = Customer.onboard(
-        RandomIds().new_id(), name="Late Lee", email="late@example.com", phone="1", country="US", tax_id="7"
-    )
-    long_txn.add(late)
-    long_txn.commit()  # written, not yet committed
+    slow, long_txn, late = _a_customer_written_not_committed(core_url, clock)
     # ...then a quick one commits rows with later positions.
     quick = bank.customers.onboard(name="Quick Q", email="q@example.com", phone="1", country="US", tax_id="8")
     el.run()
@@ -371,13 +378,7 @@ def test_nothing_new_is_decided_from_the_bookmarks_and_never_hides_a_late_commit
     assert el.nothing_new()
 
     # A transaction running during a run, committed after it: its rows are new for the next one.
-    slow = Database(core_url, clock)
-    long_txn = slow.unit_of_work().__enter__()
-    late = Customer.onboard(
-        RandomIds().new_id(), name="Late Lee", email="late@example.com", phone="1", country="US", tax_id="7"
-    )
-    long_txn.add(late)
-    long_txn.commit()  # written, not yet committed
+    slow, long_txn, _ = _a_customer_written_not_committed(core_url, clock)
     assert el.nothing_new()  # invisible until committed: a run would load nothing either
     el.run()
     long_txn.__exit__(None, None, None)
