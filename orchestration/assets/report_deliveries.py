@@ -70,9 +70,10 @@ def build_finance_report_files(reports: tuple[ReportSpec, ...]) -> dg.AssetsDefi
                         "published": False,
                     },
                 )
-                raise dg.Failure(str(refused)) from None  # the reason, not a traceback
+                # The reason, not a traceback; and no retry: the same rows fail the same way.
+                raise dg.Failure(str(refused), allow_retries=False) from None
             except StaleReportError as stale:
-                raise dg.Failure(str(stale)) from None
+                raise dg.Failure(str(stale), allow_retries=False) from None
             folder = report_output.path / business_date.isoformat()
             context.log.info(f"report files for {business_date.isoformat()} written to {folder}")
             where: dict[str, object] = {}

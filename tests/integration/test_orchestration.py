@@ -158,6 +158,40 @@ def test_the_same_partition_twice_gives_identical_files(flow) -> None:
     assert loaded and sum(m.metadata["records_loaded"].value for m in loaded) == 0
 
 
+def test_a_file_failing_its_schema_fails_the_delivery_and_its_blocking_check(flow) -> None:
+    """A regulatory file that fails its XSD: the delivery asset fails with the file, element and
+    rule, its blocking check `files_pass_their_schemas` fails with each error, nothing is written."""
+    from orchestration.assets.report_deliveries import FILES_PASS_THEIR_SCHEMAS, FINANCE_REPORT_FILES
+
+    corrupt = (
+        "UPDATE reports.regulatory_account_balances SET regulatory_name = {}(regulatory_name) "
+        f"WHERE as_of_date = '{BUSINESS_DATE}' AND regulatory_code = '110100'"
+    )
+    with psycopg.connect(flow["warehouse"]) as conn:
+        conn.execute(corrupt.format("lower"))
+    try:
+        before = {p.name: p.read_bytes() for p in flow["folder"].glob("*")}
+        result = dg.materialize(
+            [flow["defs"].resolve_assets_def(FINANCE_REPORT_FILES)],  # its resources: the flow's
+            partition_key=BUSINESS_DATE,
+            raise_on_error=False,
+        )
+    finally:
+        with psycopg.connect(flow["warehouse"]) as conn:
+            conn.execute(corrupt.format("upper"))
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "regulatory_account_balances.xml /accountBalances/account[1]/regulatory_name" in str(
+        failure.step_failure_data.error
+    )
+    # Once: a refused delivery is not retried (the same rows would fail the same way).
+    (evaluation,) = [c for c in check_evaluations(result) if c.check_name == FILES_PASS_THEIR_SCHEMAS]
+    assert not evaluation.passed and evaluation.severity is dg.AssetCheckSeverity.ERROR
+    assert "value doesn't match any pattern" in evaluation.metadata["errors"].value
+    # The date's earlier delivery stands as it was: nothing of the refused one was written.
+    assert {p.name: p.read_bytes() for p in flow["folder"].glob("*")} == before
+
+
 def test_corrupted_raw_data_fails_the_checks_and_stops_before_the_reports(
     new_database,
     tmp_path,
