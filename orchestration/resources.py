@@ -166,13 +166,9 @@ class Warehouse(dg.ConfigurableResource):
             return {}
         if self.kind == "postgres":
             query = sql.SQL(
-                "SELECT id::text, "
-                "(array_agg(event #>> '{{name}}' ORDER BY sequence DESC)"
-                " FILTER (WHERE event #>> '{{name}}' IS NOT NULL))[1], "
-                "(array_agg(event #>> '{{tax_id}}' ORDER BY sequence DESC)"
-                " FILTER (WHERE event #>> '{{tax_id}}' IS NOT NULL))[1] "
+                "SELECT id::text, sequence, event #>> '{{name}}', event #>> '{{tax_id}}' "
                 "FROM {}.customer_events "
-                "WHERE id::text = ANY(%s) AND (recorded_at AT TIME ZONE 'UTC')::date <= %s GROUP BY id"
+                "WHERE id::text = ANY(%s) AND (recorded_at AT TIME ZONE 'UTC')::date <= %s"
             ).format(sql.Identifier(self.raw_schema))
             with psycopg.connect(self.url) as conn:
                 rows = conn.execute(query, (sorted(customer_ids), as_of)).fetchall()
@@ -181,13 +177,10 @@ class Warehouse(dg.ConfigurableResource):
 
             client = bigquery.Client(project=self.bigquery_project)
             job = client.query(
-                "SELECT CAST(id AS STRING), "
-                "ARRAY_AGG(JSON_VALUE(event, '$.name') IGNORE NULLS ORDER BY sequence DESC LIMIT 1)"
-                "[SAFE_OFFSET(0)], "
-                "ARRAY_AGG(JSON_VALUE(event, '$.tax_id') IGNORE NULLS ORDER BY sequence DESC LIMIT 1)"
-                "[SAFE_OFFSET(0)] "
+                "SELECT CAST(id AS STRING), sequence, "
+                "JSON_VALUE(event, '$.name'), JSON_VALUE(event, '$.tax_id') "
                 f"FROM {self.raw_relation('customer_events')} "
-                "WHERE CAST(id AS STRING) IN UNNEST(@ids) AND DATE(recorded_at, 'UTC') <= @as_of GROUP BY 1",
+                "WHERE CAST(id AS STRING) IN UNNEST(@ids) AND DATE(recorded_at, 'UTC') <= @as_of",
                 job_config=bigquery.QueryJobConfig(
                     query_parameters=[
                         bigquery.ArrayQueryParameter("ids", "STRING", sorted(customer_ids)),
@@ -196,7 +189,12 @@ class Warehouse(dg.ConfigurableResource):
                 ),
             )
             rows = [tuple(row.values()) for row in job.result()]
-        return {row[0]: (row[1], row[2]) for row in rows}
+        # Each customer's latest recorded value of each (a later event may change one of them).
+        latest: dict[str, tuple[str | None, str | None]] = {}
+        for customer, _, name, tax_id in sorted(rows, key=lambda row: (row[0], row[1])):
+            known = latest.get(customer, (None, None))
+            latest[customer] = (name or known[0], tax_id or known[1])
+        return latest
 
     def read_report(self, table: str, as_of: date) -> tuple[list[str], list[tuple]]:
         """Column names and the rows of one report table for one business date.
