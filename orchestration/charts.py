@@ -78,6 +78,7 @@ def figure(data: ChartData, width_inches: float = 8.0) -> Figure:
     ax = fig.subplots()
     ax.set_title(data.title, loc="left", fontsize=11, fontweight="bold", color=NAVY)
     ax.spines[["top", "right"]].set_visible(False)
+    ax.margins(y=0.08)  # the tallest column clear of the top
     money = FuncFormatter(lambda value, _: f"{value:,.0f}")
     if data.kind == "histogram":
         values = data.series[0][1]

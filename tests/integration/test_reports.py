@@ -427,7 +427,31 @@ def test_report_files_match_the_report_tables_and_are_reproducible(scenario, tmp
     assert summary.count("<svg") == len(charts) == 5 and "Delinquency" in summary
     for svg in re.findall(r"<svg.*?</svg>", summary, re.DOTALL):
         ElementTree.fromstring(svg)  # well-formed, drawn by matplotlib
+        _look_at_a_chart(svg)
     _look_at_the_pdf_pack(folder / "finance-pack-2025-02-28.pdf", reports)
+
+
+def _inked(image) -> float:
+    """The share of a rendered page's pixels that are not (near) white."""
+    grey = image.convert("L")
+    return sum(1 for value in grey.getdata() if value < 200) / (grey.width * grey.height)
+
+
+def _look_at_a_chart(svg: str) -> None:
+    """Render one of the HTML summary's charts to PNG (resvg, with matplotlib's own fonts), as a
+    browser would draw it: an image of the expected size with something drawn on it."""
+    import io
+    from pathlib import Path
+
+    import matplotlib
+    import resvg_py
+    from PIL import Image
+
+    fonts = [str(p) for p in (Path(matplotlib.get_data_path()) / "fonts" / "ttf").glob("DejaVuSans*.ttf")]
+    png = bytes(resvg_py.svg_to_bytes(svg_string=svg, background="#ffffff", font_files=fonts, dpi=96))
+    image = Image.open(io.BytesIO(png))
+    assert image.width >= 500 and image.height >= 200
+    assert _inked(image) > 0.01
 
 
 def _look_at_the_pdf_pack(path, reports) -> None:
@@ -446,9 +470,8 @@ def _look_at_the_pdf_pack(path, reports) -> None:
         for section in sections:
             assert section.title in text, section.title
         for index in range(len(document)):
-            image = document[index].render(scale=0.5).to_pil().convert("L")
-            inked = sum(1 for value in image.getdata() if value < 200)
-            assert inked > 0.005 * image.width * image.height, f"page {index + 1} is blank"
+            image = document[index].render(scale=0.5).to_pil()
+            assert _inked(image) > 0.005, f"page {index + 1} is blank"
     finally:
         document.close()
 
