@@ -84,8 +84,10 @@ def test_report_files_are_byte_identical(both_warehouses) -> None:
     for business_date in (LATER, EARLIER):
         folders = {k: v / business_date.isoformat() for k, v in both_warehouses["files"].items()}
         names = sorted(p.name for p in folders["postgres"].iterdir())
-        # A CSV per report, the workbook, the summary, the manifest.
-        assert len(names) == len(delivered_reports()) + 3
+        # A CSV per report, an XML per regulatory file, the workbook, the summary, the PDF pack,
+        # the manifest.
+        reports = delivered_reports()
+        assert len(names) == len(reports) + sum(1 for r in reports if r.xml) + 4
         assert names == sorted(p.name for p in folders["bigquery"].iterdir())
         for name in names:
             postgres, bigquery = (folders[k] / name for k in ("postgres", "bigquery"))
