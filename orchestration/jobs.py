@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.assets.raw_layer import RAW_KEYS, REFRESH_JOB, extract_load
+from orchestration.assets.raw_layer import RAW_KEYS, extract_load
 from orchestration.assets.report_deliveries import FINANCE_REPORT_FILES
 
 # What finance teams receive per business date (its files depend on every delivered report), and
@@ -27,7 +27,7 @@ daily_reports = dg.define_asset_job(
 
 # Keeps the raw layer current between daily runs (started by the outbox sensor).
 refresh_raw_layer = dg.define_asset_job(
-    REFRESH_JOB,
+    "refresh_raw_layer",
     selection=dg.AssetSelection.assets(extract_load) - dg.AssetSelection.checks(*FRESHNESS_CHECKS),
     description="Incremental extract/load into the raw layer, then the GX raw-layer checks.",
 )

@@ -11,7 +11,6 @@ from orchestration.extract_load import ExtractLoad
 from orchestration.resources import CoreDatabase, MeltanoState, Warehouse
 
 RAW_GROUP = "raw"
-REFRESH_JOB = "refresh_raw_layer"  # orchestration.jobs: the sensor's job
 RAW_KEYS = {table.name: dg.AssetKey(["raw", table.name]) for table in TABLES}  # = dbt's source keys
 
 # Meltano, the core or the warehouse briefly unavailable: try again, later each time.
@@ -39,7 +38,6 @@ def extract_load_of(core: CoreDatabase, warehouse: Warehouse, meltano_state: Mel
             group_name=RAW_GROUP,
             kinds={"meltano", "postgres"},
             description=f"The core's `{name}` table as loaded by Meltano (tap-lana-events), append-only.",
-            skippable=True,  # refresh_raw_layer with nothing new: not materialized, nothing to check
         )
         for name, key in RAW_KEYS.items()
     ],
@@ -52,12 +50,12 @@ def extract_load(
     started = time.monotonic()
     extract_load_run = extract_load_of(core, warehouse, meltano_state)
     # Nothing committed at or above the bookmarks: a run would load nothing. Decided by index
-    # look-ups before any heavy process starts (Meltano, the loader, the data checks).
+    # look-ups before Meltano and the loader start.
     if extract_load_run.nothing_new():
         seconds = round(time.monotonic() - started, 2)
         context.log.info(f"extract/load skipped: nothing new in the core (decided in {seconds} s)")
-        if context.job_name == REFRESH_JOB:
-            return  # the raw layer is as it was: no materialization, no checks to run again
+        # Still materialized, so the raw layer's checks run: the warehouse may have changed on
+        # its own (a row lost or altered there) even when the core has nothing new.
         for key in RAW_KEYS.values():
             yield dg.MaterializeResult(
                 asset_key=key,
