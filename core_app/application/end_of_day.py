@@ -63,8 +63,10 @@ class EndOfDay:
                     report.facilities += 1
                     self._process_facility(uow, facility, day, price, report)
                 uow.commit()
-        # Again for the obligations the cycles just posted (due already when a day is caught up).
-        self._advance_obligations(day, report)
+        # Again for the obligations the cycles just posted (due already when a day is caught up);
+        # only a posted cycle creates one, so most days skip this scan of every obligation due.
+        if report.interest_posted:
+            self._advance_obligations(day, report)
         for batch in _batches(read.repaid_matured_facility_ids()):
             with self.ctx.unit_of_work() as uow:
                 for facility in uow.load_many(CreditFacility, batch):
