@@ -8,8 +8,10 @@ import threading
 import time
 import uuid
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import psycopg
+import yaml
 
 from core_app.adapters.unit_of_work import PostgresDatabase as Database
 from core_app.application.bank import Bank
@@ -17,6 +19,7 @@ from core_app.application.clock import BusinessClock, RandomIds
 from core_app.domain.customer import Customer
 from core_app.domain.deposit import DepositAccount
 from core_app.simulator import SimulationConfig, simulate
+from orchestration.extract_load import REPO
 from tests.el_helpers import assert_raw_equals_source, extract_load
 from tests.helpers import active_facility, customer_with_account
 
@@ -391,3 +394,37 @@ def test_nothing_new_is_decided_from_the_bookmarks_and_never_hides_a_late_commit
     bank.customers.onboard(name="New N", email="n@example.com", phone="1", country="US", tax_id="9")
     assert not el.nothing_new()
     bank.close()
+
+
+def test_batch_files_carry_any_text_exactly_and_are_removed_once_loaded(
+    core_url: str, warehouse_url: str
+) -> None:
+    """The tap's BATCH files are JSON lines written by the core's database and COPYed in by the
+    loader: backslashes, quotes, tabs, newlines and the control characters the COPY format uses
+    must arrive as they were; the files hold personal data, so none may stay behind."""
+    awkward = 'O\'Brien "the \\\\ back\\slash" \t tab \n newline \x01\x02 end'
+    bank = Bank.connect(core_url, BusinessClock(datetime(2025, 3, 9, tzinfo=UTC)), RandomIds())
+    bank.customers.onboard(name=awkward, email="ob@example.com", phone="+1 555", country="IE", tax_id="IE-1")
+    bank.close()
+    folder = _batch_folder()
+    left_by_killed_runs = set(folder.iterdir()) if folder.exists() else set()
+    el = extract_load(core_url, warehouse_url)
+    loaded = el.run()
+    assert loaded.records_per_stream["customer_events"] > 0
+    assert_raw_equals_source(core_url, warehouse_url)
+    with psycopg.connect(warehouse_url) as conn:
+        name = conn.execute(
+            "SELECT event ->> 'name' FROM raw.customer_events WHERE event ->> 'country' = 'IE'"
+        ).fetchone()
+    assert name == (awkward,)
+    assert folder.is_dir() and folder.stat().st_mode & 0o777 == 0o700
+    assert set(folder.iterdir()) <= left_by_killed_runs
+
+
+def _batch_folder() -> Path:
+    """Where meltano.yml's dev environment tells the tap to write its BATCH files."""
+    project = yaml.safe_load((REPO / "meltano.yml").read_text())
+    dev = next(e for e in project["environments"] if e["name"] == "dev")
+    tap = next(p for p in dev["config"]["plugins"]["extractors"] if p["name"] == "tap-lana-events")
+    root = tap["config"]["batch_config"]["storage"]["root"]
+    return Path(root.removeprefix("file://").replace("$MELTANO_PROJECT_ROOT", str(REPO)))

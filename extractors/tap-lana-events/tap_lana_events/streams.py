@@ -8,8 +8,10 @@ from typing import Any
 from uuid import UUID
 
 from psycopg import sql
-from singer_sdk import Stream
+from singer_sdk import Stream, metrics
+from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
 
+from tap_lana_events.batch_files import JSON_LINES, BatchFile, batch_folder
 from tap_lana_events.snapshot import SourceSnapshot
 from tap_lana_events.tables import Table
 
@@ -42,9 +44,8 @@ class TableStream(Stream):
         self.primary_keys = list(table.key)
         self.replication_key = "tx_id"
 
-    def get_records(self, context: dict | None) -> Iterable[dict[str, Any]]:
-        conn = self.snapshot.connection
-        watermark = self.snapshot.watermark
+    def _read_query(self, context: dict | None) -> tuple[sql.Composed, dict[str, int]]:
+        """This run's rows of the table, in `order_by`: from the bookmark up to the watermark."""
         columns = sql.SQL(", ").join(sql.SQL(c.select_sql) for c in self.table.columns)
         query = sql.SQL("SELECT {columns} FROM {table}").format(
             columns=columns, table=sql.Identifier(self.table.name)
@@ -61,26 +62,77 @@ class TableStream(Stream):
             state.pop("replication_key_value", None)  # or the SDK sees the rows as unsorted
             state.pop("last_row", None)  # it vouched for that bookmark, not for the re-read
         query += sql.SQL(" WHERE tx_id < %(watermark)s::text::xid8")
-        params["watermark"] = watermark
+        params["watermark"] = self.snapshot.watermark
         if start is not None:
             query += sql.SQL(" AND tx_id >= %(start)s::text::xid8")
             params["start"] = int(start)
         query += sql.SQL(" ORDER BY ") + sql.SQL(", ").join(sql.Identifier(c) for c in self.table.order_by)
+        return query, params
+
+    def _bookmark(self, context: dict | None, tx_id: int, last: dict[str, Any] | None) -> None:
+        """Start the next run at `tx_id`; `last` (the newest row read) must still be there then."""
+        state = self.get_context_state(context)
+        state["replication_key"] = "tx_id"
+        state["replication_key_value"] = tx_id
+        state["source_id"] = self.snapshot.source_id
+        if last is not None:
+            state["last_row"] = {**{k: last[k] for k in self.table.key}, "tx_id": last["tx_id"]}
+
+    def get_records(self, context: dict | None) -> Iterable[dict[str, Any]]:
+        query, params = self._read_query(context)
         names = [c.name for c in self.table.columns]
         batch_size = int(self.config.get("batch_size", 10_000))
         last: dict[str, Any] | None = None
-        with conn.cursor(name=f"read_{self.table.name}") as cursor:
+        with self.snapshot.connection.cursor(name=f"read_{self.table.name}") as cursor:
             cursor.itersize = batch_size
             cursor.execute(query, params)
             for row in cursor:
                 last = {name: _to_json(value) for name, value in zip(names, row, strict=True)}
                 yield last
         # Everything below the watermark has now been emitted: start there next time.
-        state["replication_key"] = "tx_id"
-        state["replication_key_value"] = watermark
-        state["source_id"] = self.snapshot.source_id
-        if last is not None:  # the newest row read: it must still be there next time
-            state["last_row"] = {**{k: last[k] for k in self.table.key}, "tx_id": last["tx_id"]}
+        self._bookmark(context, self.snapshot.watermark, last)
+
+    def get_batches(
+        self, batch_config: BatchConfig, context: dict | None
+    ) -> Iterable[tuple[BaseBatchFileEncoding, list[str]]]:
+        """The same rows as `get_records`, written as JSON lines by the database itself.
+
+        PostgreSQL renders each row as JSON (`row_to_json`) and streams the lines out with `COPY`,
+        so no row passes through Python objects; the loader `COPY`s the files in. Each file is
+        announced once complete, with the bookmark at its last row's transaction (every row below
+        the watermark is committed, so an interrupted run resumes there without a gap).
+        """
+        folder = batch_folder(batch_config)
+        # The SDK does this before `get_records` only: without it the bookmark is not read.
+        self._write_starting_replication_value(context)
+        query, params = self._read_query(context)
+        copy = sql.SQL("COPY (SELECT row_to_json(r) FROM ({}) AS r) TO STDOUT {}").format(query, JSON_LINES)
+        rows_per_file = batch_config.batch_size
+        if batch_config.encoding.format != "jsonl":
+            raise ValueError(
+                f"batch_config.encoding.format must be jsonl, not {batch_config.encoding.format}"
+            )
+        compress = batch_config.encoding.compression == "gzip"
+        with metrics.record_counter(self.name) as counter, self.snapshot.connection.cursor() as cursor:
+            writer: BatchFile | None = None
+            with cursor.copy(copy, params) as lines:
+                for line in lines:
+                    if writer is None:
+                        writer = BatchFile(folder, self.name, compress=compress)
+                    writer.write(line)
+                    if writer.rows >= rows_per_file:
+                        counter.increment(writer.rows)
+                        last = writer.close()
+                        self._bookmark(context, last["tx_id"], last)
+                        yield batch_config.encoding, [writer.url]
+                        writer = None
+            if writer is not None:
+                counter.increment(writer.rows)
+                last = writer.close()
+                self._bookmark(context, self.snapshot.watermark, last)
+                yield batch_config.encoding, [writer.url]
+                return
+        self._bookmark(context, self.snapshot.watermark, None)
 
     def _distrust(self, state: dict[str, Any], start: int) -> str | None:
         """Why the stored bookmark is impossible for this database (None: it is plausible).

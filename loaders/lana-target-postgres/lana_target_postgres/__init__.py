@@ -1,0 +1,126 @@
+"""target-postgres as our extract/load uses it: BATCH files of JSON lines loaded with COPY.
+
+MeltanoLabs' target reads a BATCH file's lines into Python dicts and inserts them row by row into
+a temporary table before merging. Here PostgreSQL does all of it: the file's bytes are streamed
+with `COPY` into a temporary `jsonb` column, `jsonb_populate_record` types each line as the raw
+table's row, and one `INSERT ... ON CONFLICT` on the stream's key merges them (a row read twice,
+after an interrupted run, updates itself: nothing is doubled). RECORD messages still go through
+the original target.
+"""
+
+from __future__ import annotations
+
+import gzip
+import time
+import typing as t
+from pathlib import Path
+from urllib.parse import urlparse
+
+from psycopg import sql
+from singer_sdk.helpers._batch import BaseBatchFileEncoding
+from target_postgres.sinks import PostgresSink
+from target_postgres.target import TargetPostgres
+
+# A JSON line holds no raw control character (JSON escapes them), so CSV with control characters
+# as quote and delimiter passes each line through unchanged, one field per line, no escaping.
+JSON_LINES = sql.SQL("(FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')")
+CHUNK_BYTES = 1 << 20
+SDC_COLUMNS = {
+    "_sdc_extracted_at",
+    "_sdc_received_at",
+    "_sdc_batched_at",
+    "_sdc_deleted_at",
+    "_sdc_sequence",
+    "_sdc_table_version",
+    "_sdc_sync_started_at",
+}
+
+
+class LanaPostgresSink(PostgresSink):
+    def process_batch_files(self, encoding: BaseBatchFileEncoding, files: t.Sequence[str]) -> None:
+        if encoding.format != "jsonl" or encoding.compression not in ("none", "gzip", None):
+            super().process_batch_files(encoding, files)
+            return
+        for url in files:
+            path = _local_path(url)
+            with self.connector._connect() as connection, connection.begin():
+                self.connector.prepare_table(
+                    full_table_name=self.full_table_name,
+                    schema=self.schema,
+                    primary_keys=self.key_properties,
+                    as_temp_table=False,
+                    connection=connection,
+                )
+                loaded = self._copy_merge(connection.connection.driver_connection, path, encoding.compression)
+            self.record_counter_metric.increment(loaded)
+            path.unlink()  # loaded and committed: the rows are in the warehouse now
+
+    def _copy_merge(self, conn: t.Any, path: Path, compression: str | None) -> int:
+        schema_name, table_name = str(self.full_table_name).split(".", 1)
+        table = sql.Identifier(schema_name, table_name)
+        metadata = self._metadata_columns()
+        # The schema also lists the metadata columns (the SDK adds them): those are filled below.
+        columns = [self.conform_name(c) for c in self.schema["properties"] if c not in SDC_COLUMNS]
+        key = [self.conform_name(k) for k in self.key_properties]
+        cursor = conn.cursor()
+        cursor.execute("CREATE TEMPORARY TABLE lana_batch_lines (line jsonb) ON COMMIT DROP")
+        opener = gzip.open if compression == "gzip" else open
+        with (
+            opener(path, "rb") as source,
+            cursor.copy(sql.SQL("COPY lana_batch_lines (line) FROM STDIN {}").format(JSON_LINES)) as copy,
+        ):
+            while chunk := source.read(CHUNK_BYTES):
+                copy.write(chunk)
+        loaded = cursor.rowcount
+        names = sql.SQL(", ").join(sql.Identifier(c) for c in [*columns, *metadata])
+        types = dict(
+            cursor.execute(
+                "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                [table.as_string(conn)],
+            ).fetchall()
+        )
+        values = sql.SQL(", ").join([_field(c, types[c]) for c in columns] + list(metadata.values()))
+        merge = sql.SQL("INSERT INTO {table} ({names}) SELECT {values} FROM lana_batch_lines").format(
+            table=table, names=names, values=values
+        )
+        if key:
+            updates = sql.SQL(", ").join(
+                sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in columns if c not in key
+            )
+            merge += sql.SQL(" ON CONFLICT ({}) DO UPDATE SET {}").format(
+                sql.SQL(", ").join(sql.Identifier(k) for k in key), updates
+            )
+        cursor.execute(merge)
+        return loaded
+
+    def _metadata_columns(self) -> dict[str, sql.Composable]:
+        """The `_sdc_*` columns the original target fills for RECORD messages, for a batch."""
+        if not self.config.get("add_record_metadata"):
+            return {}
+        return {
+            "_sdc_extracted_at": sql.SQL("now()"),  # the file's rows were read moments ago
+            "_sdc_received_at": sql.SQL("now()"),
+            "_sdc_batched_at": sql.SQL("now()"),
+            "_sdc_sequence": sql.Literal(round(time.time() * 1000)),
+            "_sdc_sync_started_at": sql.Literal(self.sync_started_at),
+        }
+
+
+class LanaTargetPostgres(TargetPostgres):
+    name = "target-postgres"
+    default_sink_class = LanaPostgresSink
+
+
+def _field(column: str, pg_type: str) -> sql.Composable:
+    """The line's field as the column's type (cheaper than `jsonb_populate_record`'s generic path)."""
+    if pg_type in ("jsonb", "json"):
+        return sql.SQL("line -> {}").format(sql.Literal(column))
+    return sql.SQL("(line ->> {})::{}").format(sql.Literal(column), sql.SQL(pg_type))
+
+
+def _local_path(url: str) -> Path:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("", "file"):
+        raise ValueError(f"batch file {url} is not a local file: this loader reads local BATCH files only")
+    return Path(parsed.path if parsed.scheme else url)
