@@ -4,6 +4,7 @@
 
 Prints events/s and ledger entries/s for three workloads, each in a fresh database:
   1. single commands: deposits, one database transaction each (durable commits, as in production);
+     1b. the same from several concurrent connections (the cash account's balance row is shared);
   2. the end-of-day batch: daily interest accrual of many facilities;
   3. the whole simulation (commands, reads and end of day), as `lana-core simulate` runs it.
 """
@@ -11,6 +12,7 @@ Prints events/s and ledger entries/s for three workloads, each in a fresh databa
 from __future__ import annotations
 
 import argparse
+import threading
 import time
 import uuid
 from datetime import date, timedelta
@@ -61,6 +63,41 @@ def bench_deposits(url: str, count: int) -> None:
         time.perf_counter() - started,
     )
     bank.close()
+
+
+def bench_concurrent_deposits(url: str, count: int, writers: int) -> None:
+    """The same deposits from several connections at once, each on accounts of its own.
+
+    Every deposit also moves the bank's cash account, whose current-balance row each transaction
+    locks until it commits: this shows how far that serialises independent customers.
+    """
+    clock = BusinessClock.at_start_of(date(2025, 1, 1))
+    setup = Bank.connect(url, clock, SeededIds(3))
+    customer = setup.customers.onboard(
+        name="Bench", email="b@example.com", phone="1", country="US", tax_id="1"
+    )
+    setup.customers.approve_kyc(customer)
+    accounts = [setup.customers.open_deposit_account(customer) for _ in range(writers * 10)]
+    setup.close()
+    banks = [Bank.connect(url, clock, SeededIds(10 + w)) for w in range(writers)]
+
+    def write(w: int) -> None:
+        mine = accounts[w::writers]
+        for i in range(count // writers):
+            banks[w].deposits.deposit(mine[i % len(mine)], 100 + i)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    events = sum(b.db.stats.events for b in banks)
+    entries = sum(b.db.stats.ledger_entries for b in banks)
+    report(f"1b. deposits, {writers} concurrent writers", events, entries, seconds)
+    for bank in banks:
+        bank.close()
 
 
 def bench_end_of_day(url: str, facilities: int, days: int) -> None:
@@ -119,12 +156,14 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--deposits", type=int, default=3_000)
     parser.add_argument("--facilities", type=int, default=300)
+    parser.add_argument("--writers", type=int, default=4, help="concurrent connections in workload 1b")
     args = parser.parse_args()
     admin = with_database(resolve_databases().admin_url, "postgres")
     names = []
     try:
         for run in (
             lambda url: bench_deposits(url, args.deposits),
+            lambda url: bench_concurrent_deposits(url, args.deposits, args.writers),
             lambda url: bench_end_of_day(url, args.facilities, 60),
             lambda url: bench_simulation(url, args.customers, args.days),
         ):
