@@ -132,7 +132,8 @@ def main() -> None:
 
         meltano_rate, copy_rate = loaded / meltano_seconds, copied / copy_seconds
         print(
-            f"meltano run (tap-lana-events -> target-postgres, BATCH files): {loaded:,} rows in {meltano_seconds:.1f} s"
+            f"meltano run (tap-lana-events -> target-postgres, BATCH files): {loaded:,} rows"
+            f" in {meltano_seconds:.1f} s"
             f" = {meltano_rate:,.0f} rows/s"
         )
         print(
