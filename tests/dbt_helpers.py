@@ -56,10 +56,11 @@ def run_dbt(
 
 
 def compile_for_bigquery(
-    target_path: Path, project: str = "acme-bank", raw_dataset: str = "lana_raw"
+    target_path: Path, project: str = "acme-bank", raw_dataset: str = "lana_raw", *, incremental: bool = False
 ) -> Path:
     """`dbt compile --target bigquery` with no BigQuery at hand (a fake service-account key: nothing
-    is sent until a query runs; `compile_offline` skips the one question that needs a connection).
+    is sent until a query runs; `compile_offline` skips the one question that needs a connection:
+    the incremental models compile as first builds, or with `incremental` as incremental ones).
     Returns the manifest, which holds every node's compiled SQL."""
     from tests.bigquery.emulator import service_account_key
 
@@ -82,7 +83,7 @@ def compile_for_bigquery(
         "bigquery",
         "--no-populate-cache",
         "--no-introspect",
-        vars={"compile_offline": True},
+        vars={"compile_offline": "incremental" if incremental else True},
         target_path=target_path,
         env=env,
     )

@@ -582,6 +582,47 @@ def test_incremental_runs_equal_a_full_refresh(scenario, tmp_path) -> None:
     assert digests() == after_incremental
 
 
+def test_incremental_ledger_facts_and_daily_balances_equal_a_full_refresh(scenario, tmp_path) -> None:
+    """The two models that grow with history, built incrementally, hold what a rebuild from
+    scratch holds: after new entries dated into days already built, and after a build for an
+    earlier date."""
+    models = {
+        "marts.fct_ledger_entries": "transaction_id, entry_index",
+        "intermediate.int_daily_account_balances": "account_id, day",
+    }
+    selection = ("--select", "+fct_ledger_entries", "+int_daily_account_balances")
+    target = tmp_path / "target"
+
+    def build(*options: str, as_of: str) -> dict[str, tuple]:
+        run_dbt(
+            scenario["warehouse"], "run", *selection, *options, vars={"as_of_date": as_of}, target_path=target
+        )
+        with psycopg.connect(scenario["warehouse"]) as conn:
+            return {
+                table: conn.execute(
+                    f"SELECT count(*), md5(string_agg(t::text, '|' ORDER BY {key})) FROM {table} t"
+                ).fetchone()
+                for table, key in models.items()
+            }
+
+    # Built through 5 March first: the entries below land in days already built.
+    before = build(as_of="2025-03-05")
+    clock = BusinessClock(datetime(2025, 3, 3, 9, 0, tzinfo=UTC))
+    bank = Bank.connect(scenario["core"], clock, RandomIds())
+    _, account = _onboard(bank, "late@example.com", "US", CustomerType.INDIVIDUAL)
+    bank.deposits.deposit(account, 250_00, "new day")
+    bank.end_of_day.run(date(2025, 3, 3))
+    bank.close()
+    extract_load(scenario["core"], scenario["warehouse"]).run()
+
+    incremental = build(as_of="2025-03-05")
+    assert incremental != before  # the new entries arrived
+    assert build("--full-refresh", as_of="2025-03-05") == incremental
+    past = build(as_of="2025-02-15")  # an earlier date, incrementally after a later one
+    assert build("--full-refresh", as_of="2025-02-15") == past
+    assert build(as_of="2025-03-05") == incremental
+
+
 def test_a_corrupted_warehouse_value_blocks_the_whole_delivery(scenario, tmp_path) -> None:
     """A large cash transaction below the threshold (written behind dbt's back) fails the file's
     Table Schema: no file of that date is published, and the error names the file, row and field."""

@@ -1,15 +1,79 @@
+{{ config(
+    materialized='incremental',
+    unique_key=['account_id', 'day'],
+    incremental_strategy=('merge' if target.type == 'bigquery' else 'delete+insert'),
+    on_schema_change='append_new_columns',
+    pre_hook="{{ lana.drop_days_after_report_date() }}"
+) }}
 -- Closing balance of every account on every day from its first entry to the report date.
-with dates as (
+-- Incremental: a build recomputes only the days from the earliest effective date among the
+-- entries loaded since the last build (entries load in transaction-id order, so those are the
+-- entries with tx_id at or above the newest one already counted), or else from the day after the
+-- last day built, carrying each account's running totals forward from the day before. A full
+-- refresh gives the same rows (tests/integration/test_reports.py).
+{% set incremental = lana.is_incremental_build() %}
+
+with
+{% if incremental %}
+built as (
+    select max(day) as last_day, max(last_tx_id) as last_tx_id
+    from {{ this }}
+),
+
+changed as (
+    select min(e.effective_date) as first_changed
+    from {{ ref('stg_ledger_entries') }} e
+    cross join built b
+    where b.last_tx_id is null or e.tx_id >= b.last_tx_id
+),
+
+bounds as (
+    select
+        case
+            when c.first_changed is not null and (b.last_day is null or c.first_changed <= b.last_day)
+                then c.first_changed
+            else coalesce(cast({{ dbt.dateadd('day', 1, 'b.last_day') }} as date), c.first_changed)
+        end as first_day
+    from built b
+    cross join changed c
+),
+
+opening as (
+    select t.account_id, t.debit_total, t.credit_total, t.last_tx_id
+    from {{ this }} t
+    inner join (
+        select p.account_id, max(p.day) as day
+        from {{ this }} p
+        cross join bounds
+        where p.day < bounds.first_day
+        group by p.account_id
+    ) l on l.account_id = t.account_id and l.day = t.day
+),
+{% else %}
+bounds as (
+    select min(effective_date) as first_day
+    from {{ ref('stg_ledger_entries') }}
+),
+{% endif %}
+
+dates as (
     {{ lana.date_spine(
-        "(select min(effective_date) from " ~ ref('stg_ledger_entries') ~ ")",
+        "(select first_day from bounds)",
         "(select as_of_date from " ~ ref('int_report_date') ~ ")"
     ) }}
 ),
 
 daily as (
-    select account_id, effective_date as day, sum(debit_amount) as debits, sum(credit_amount) as credits
-    from {{ ref('stg_ledger_entries') }}
-    group by account_id, effective_date
+    select
+        e.account_id,
+        e.effective_date as day,
+        sum(e.debit_amount) as debits,
+        sum(e.credit_amount) as credits,
+        max(e.tx_id) as last_tx_id
+    from {{ ref('stg_ledger_entries') }} e
+    cross join bounds
+    where e.effective_date >= bounds.first_day
+    group by e.account_id, e.effective_date
 ),
 
 grid as (
@@ -19,17 +83,42 @@ grid as (
 ),
 
 running as (
+    -- One row per account and day (`daily` has one per account and day, `opening` one per account).
     select
         g.account_id,
         g.currency,
         g.normal_side,
         g.day,
-        sum(coalesce(x.debits, 0)) over (partition by g.account_id order by g.day rows unbounded preceding)
-            as debit_total,
-        sum(coalesce(x.credits, 0)) over (partition by g.account_id order by g.day rows unbounded preceding)
-            as credit_total
+        {% if incremental -%}
+        coalesce(o.debit_total, 0) as opening_debits,
+        coalesce(o.credit_total, 0) as opening_credits,
+        coalesce(o.last_tx_id, 0) as opening_tx_id,
+        {%- else -%}
+        0 as opening_debits,
+        0 as opening_credits,
+        0 as opening_tx_id,
+        {%- endif %}
+        sum(coalesce(x.debits, 0)) over w as debits_since,
+        sum(coalesce(x.credits, 0)) over w as credits_since,
+        max(x.last_tx_id) over w as tx_id_since
     from grid g
     left join daily x on x.account_id = g.account_id and x.day = g.day
+    {% if incremental -%}
+    left join opening o on o.account_id = g.account_id
+    {%- endif %}
+    window w as (partition by g.account_id order by g.day rows unbounded preceding)
+),
+
+totals as (
+    select
+        account_id,
+        currency,
+        normal_side,
+        day,
+        opening_debits + debits_since as debit_total,
+        opening_credits + credits_since as credit_total,
+        greatest(opening_tx_id, coalesce(tx_id_since, 0)) as last_tx_id
+    from running
 )
 
 select
@@ -39,6 +128,7 @@ select
     cast(debit_total as {{ dbt.type_bigint() }}) as debit_total,
     cast(credit_total as {{ dbt.type_bigint() }}) as credit_total,
     cast(case normal_side when 'debit' then debit_total - credit_total else credit_total - debit_total end
-        as {{ dbt.type_bigint() }}) as balance
-from running
+        as {{ dbt.type_bigint() }}) as balance,
+    cast(last_tx_id as {{ dbt.type_bigint() }}) as last_tx_id
+from totals
 where debit_total <> 0 or credit_total <> 0

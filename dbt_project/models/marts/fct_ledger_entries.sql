@@ -1,3 +1,9 @@
+{{ config(
+    materialized='incremental',
+    unique_key=['transaction_id', 'entry_index'],
+    incremental_strategy=('merge' if target.type == 'bigquery' else 'delete+insert'),
+    on_schema_change='append_new_columns'
+) }}
 -- Grain: one row per ledger entry (all time), with its transaction and account.
 select
     e.transaction_id,
@@ -15,7 +21,12 @@ select
     e.side,
     e.debit_amount,
     e.credit_amount,
-    e.currency
+    e.currency,
+    e.tx_id
 from {{ ref('stg_ledger_entries') }} e
 join {{ ref('stg_ledger_transactions') }} t on t.transaction_id = e.transaction_id
 join {{ ref('int_chart_of_accounts') }} c on c.account_id = e.account_id
+{% if lana.is_incremental_build() %}
+-- A table built before tx_id was a column has it empty: then every entry is merged again.
+where e.tx_id >= coalesce((select max(tx_id) from {{ this }}), 0)
+{% endif %}
