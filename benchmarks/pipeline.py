@@ -53,6 +53,8 @@ SHARED_TABLES = ("ledger_journals", "ledger_account_sets")
 SHARED_AGGREGATES = ("business_day", "btc_price")
 # Columns the copies get from the target's defaults: their own positions and transaction ids.
 RENUMBERED = ("global_position", "tx_id")
+# A busy core's transactions: a command writes a few rows, the end of day a few thousand.
+ROWS_PER_TRANSACTION = 2_000
 
 
 def _seconds(started: float) -> str:
@@ -163,6 +165,9 @@ def fill(base: str, core: str, copies: int, phase: Phase, renamer: Renamer) -> i
     events = 0
     with psycopg.connect(base) as source, psycopg.connect(core) as target:
         target.execute("SET session_replication_role = replica")  # the rows are checked in the base
+        target.execute("SET synchronous_commit = off")
+        first_tx = target.execute("SELECT pg_current_xact_id()::text::bigint").fetchone()[0]
+        target.commit()
         for table in TABLES:
             columns = [c.name for c in table.columns if c.name not in RENUMBERED]
             names = sql.SQL(", ").join(map(sql.Identifier, columns))
@@ -181,15 +186,24 @@ def fill(base: str, core: str, copies: int, phase: Phase, renamer: Renamer) -> i
                     _insert_missing(target, table, names, data)
                 else:
                     for k in range(copies):
-                        with target.cursor().copy(into) as writer:
-                            writer.write(renamer.rename(data, k))
+                        _write_in_transactions(target, into, renamer.rename(data, k))
                 if table.name.endswith("_events") and table.name != "outbox_events":
                     events += data.count(b"\n") * times
-        target.execute(OMNIBUS_HISTORY, {"omnibus": [a.id for a in OMNIBUS_ACCOUNTS]})
+        target.execute(OMNIBUS_HISTORY, {"omnibus": [a.id for a in OMNIBUS_ACCOUNTS], "first_tx": first_tx})
         target.commit()
     with psycopg.connect(core, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
     return events
+
+
+def _write_in_transactions(target: psycopg.Connection, into: sql.Composable, data: bytes) -> None:
+    """The rows in transactions of a core's size: the tap and the incremental models follow
+    transaction ids, and each run re-reads the last transaction it saw."""
+    lines = data.splitlines(keepends=True)  # COPY's text format escapes newlines inside values
+    for start in range(0, len(lines), ROWS_PER_TRANSACTION):
+        with target.cursor().copy(into) as writer:
+            writer.write(b"".join(lines[start : start + ROWS_PER_TRANSACTION]))
+        target.commit()
 
 
 def _insert_missing(target: psycopg.Connection, table: Table, names: sql.Composable, data: bytes) -> None:
@@ -208,7 +222,7 @@ def _insert_missing(target: psycopg.Connection, table: Table, names: sql.Composa
     target.execute("DROP TABLE shared_rows")
 
 
-# The omnibus accounts' balance history over every copy's entries written by this transaction,
+# The omnibus accounts' balance history over every copy's entries written by this fill,
 # continuing from their last version, in the order the entries were recorded.
 OMNIBUS_HISTORY = """
 INSERT INTO ledger_balance_history (account_id, version, transaction_id, currency, debit_total,
@@ -230,7 +244,7 @@ SELECT account_id, version, transaction_id, currency, debit_total, credit_total,
         SELECT h.version, h.debit_total, h.credit_total FROM ledger_balance_history AS h
          WHERE h.account_id = e.account_id ORDER BY h.version DESC LIMIT 1
       ) AS p ON true
-     WHERE e.account_id = ANY(%(omnibus)s) AND e.tx_id = pg_current_xact_id()
+     WHERE e.account_id = ANY(%(omnibus)s) AND e.tx_id >= %(first_tx)s::text::xid8
     WINDOW w AS (PARTITION BY e.account_id ORDER BY t.recorded_at, t.global_position, e.entry_index
                  ROWS UNBOUNDED PRECEDING)
   ) AS moved
