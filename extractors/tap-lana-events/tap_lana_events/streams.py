@@ -102,17 +102,17 @@ class TableStream(Stream):
         announced once complete, with the bookmark at its last row's transaction (every row below
         the watermark is committed, so an interrupted run resumes there without a gap).
         """
-        folder = batch_folder(batch_config)
-        # The SDK does this before `get_records` only: without it the bookmark is not read.
-        self._write_starting_replication_value(context)
-        query, params = self._read_query(context)
-        copy = sql.SQL("COPY (SELECT row_to_json(r) FROM ({}) AS r) TO STDOUT {}").format(query, JSON_LINES)
-        rows_per_file = batch_config.batch_size
         if batch_config.encoding.format != "jsonl":
             raise ValueError(
                 f"batch_config.encoding.format must be jsonl, not {batch_config.encoding.format}"
             )
         compress = batch_config.encoding.compression == "gzip"
+        rows_per_file = batch_config.batch_size
+        folder = batch_folder(batch_config)
+        # The SDK does this before `get_records` only: without it the bookmark is not read.
+        self._write_starting_replication_value(context)
+        query, params = self._read_query(context)
+        copy = sql.SQL("COPY (SELECT row_to_json(r) FROM ({}) AS r) TO STDOUT {}").format(query, JSON_LINES)
         with metrics.record_counter(self.name) as counter, self.snapshot.connection.cursor() as cursor:
             writer: BatchFile | None = None
             with cursor.copy(copy, params) as lines:
