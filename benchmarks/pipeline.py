@@ -296,6 +296,16 @@ def run_daily_job(core: str, warehouse: str, business_date: date, work: Path, st
         for event in result.all_events
         if event.event_type == dg.DagsterEventType.STEP_SUCCESS
     }
+    checks = [
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ]
+    failed = [f"{c.asset_key.to_user_string()}:{c.check_name}" for c in checks if not c.passed]
+    print(
+        f"  {len(checks) - len(failed)} of {len(checks)} checks passed"
+        + (f"; FAILED: {failed}" if failed else "")
+    )
     if not result.success:
         failed = [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
         print(f"  the daily job FAILED (steps {failed}); the timings below are of what ran")
