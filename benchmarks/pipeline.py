@@ -271,6 +271,7 @@ def run_daily_job(core: str, warehouse: str, business_date: date, work: Path, st
     import dagster as dg
     from dagster_dbt import DbtCliResource
 
+    from orchestration.cli import check_evaluations
     from orchestration.dbt_project import DBT_PROJECT
     from orchestration.definitions import build_definitions
     from orchestration.resources import CoreDatabase, MeltanoState, ReportOutput, Warehouse
@@ -296,11 +297,7 @@ def run_daily_job(core: str, warehouse: str, business_date: date, work: Path, st
         for event in result.all_events
         if event.event_type == dg.DagsterEventType.STEP_SUCCESS
     }
-    checks = [
-        e.event_specific_data
-        for e in result.all_events
-        if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
-    ]
+    checks = check_evaluations(result)
     failed = [f"{c.asset_key.to_user_string()}:{c.check_name}" for c in checks if not c.passed]
     print(
         f"  {len(checks) - len(failed)} of {len(checks)} checks passed"
