@@ -2,10 +2,9 @@
 
 MeltanoLabs' target reads a BATCH file's lines into Python dicts and inserts them row by row into
 a temporary table before merging. Here PostgreSQL does all of it: the file's bytes are streamed
-with `COPY` into a temporary `jsonb` column, `jsonb_populate_record` types each line as the raw
-table's row, and one `INSERT ... ON CONFLICT` on the stream's key merges them (a row read twice,
-after an interrupted run, updates itself: nothing is doubled). RECORD messages still go through
-the original target.
+with `COPY` into a temporary `jsonb` column, each field is read as its raw column's type, and one
+`INSERT ... ON CONFLICT` on the stream's key merges them (a row read twice, after an interrupted
+run, updates itself: nothing is doubled). RECORD messages still go through the original target.
 """
 
 from __future__ import annotations
@@ -139,12 +138,15 @@ class LanaPostgresSink(PostgresSink):
             table=table, names=names, values=values
         )
         if key:
-            updates = sql.SQL(", ").join(
-                sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in columns if c not in key
-            )
-            merge += sql.SQL(" ON CONFLICT ({}) DO UPDATE SET {}").format(
-                sql.SQL(", ").join(sql.Identifier(k) for k in key), updates
-            )
+            conflict = sql.SQL(", ").join(sql.Identifier(k) for k in key)
+            others = [c for c in columns if c not in key]
+            if others:
+                updates = sql.SQL(", ").join(
+                    sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in others
+                )
+                merge += sql.SQL(" ON CONFLICT ({}) DO UPDATE SET {}").format(conflict, updates)
+            else:
+                merge += sql.SQL(" ON CONFLICT ({}) DO NOTHING").format(conflict)
         cursor.execute(merge)
         return loaded
 
