@@ -121,18 +121,21 @@ class TableStream(Stream):
                         writer = BatchFile(folder, self.name, compress=compress)
                     writer.write(line)
                     if writer.rows >= rows_per_file:
-                        counter.increment(writer.rows)
-                        last = writer.close()
-                        self._bookmark(context, last["tx_id"], last)
-                        yield batch_config.encoding, [writer.url]
+                        yield batch_config.encoding, [self._finish(writer, counter, context, last_file=False)]
                         writer = None
             if writer is not None:
-                counter.increment(writer.rows)
-                last = writer.close()
-                self._bookmark(context, self.snapshot.watermark, last)
-                yield batch_config.encoding, [writer.url]
-                return
-        self._bookmark(context, self.snapshot.watermark, None)
+                yield batch_config.encoding, [self._finish(writer, counter, context, last_file=True)]
+            else:
+                self._bookmark(context, self.snapshot.watermark, None)
+
+    def _finish(
+        self, writer: BatchFile, counter: metrics.Counter, context: dict | None, *, last_file: bool
+    ) -> str:
+        """Close a batch file and move the bookmark past it; its URL."""
+        counter.increment(writer.rows)
+        last = writer.close()
+        self._bookmark(context, self.snapshot.watermark if last_file else last["tx_id"], last)
+        return writer.url
 
     def _distrust(self, state: dict[str, Any], start: int) -> str | None:
         """Why the stored bookmark is impossible for this database (None: it is plausible).

@@ -27,16 +27,8 @@ from target_postgres.target import TargetPostgres
 # as quote and delimiter passes each line through unchanged, one field per line, no escaping.
 JSON_LINES = sql.SQL("(FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')")
 CHUNK_BYTES = 1 << 20
-SDC_COLUMNS = {
-    "_sdc_extracted_at",
-    "_sdc_received_at",
-    "_sdc_batched_at",
-    "_sdc_deleted_at",
-    "_sdc_sequence",
-    "_sdc_table_version",
-    "_sdc_sync_started_at",
-}
-
+# Singer reserves the prefix for the columns loaders add (the SDK adds them to the stream's schema).
+METADATA_PREFIX = "_sdc_"
 
 # Connections loading one file at once: the CI machine's two cores (more only adds contention).
 PARTS_PER_FILE = 2
@@ -91,6 +83,7 @@ class LanaPostgresSink(PostgresSink):
                     as_temp_table=False,
                     connection=connection,
                 )
+                merge = self._merge_sql(connection.connection.driver_connection)
             # A large file is loaded in parts, each on a connection of its own, at the same time:
             # one connection keeps one server process (one core) busy. The BATCH message is
             # acknowledged (and the bookmark after it saved) only once every part has committed;
@@ -98,36 +91,41 @@ class LanaPostgresSink(PostgresSink):
             # the other parts committed (the key's upsert: nothing doubled).
             parts = [Part(0, None)] if encoding.compression == "gzip" else _parts(path, PARTS_PER_FILE)
             with ThreadPoolExecutor(len(parts)) as pool:
-                loads = [pool.submit(self._load, path, encoding.compression, part) for part in parts]
+                loads = [pool.submit(self._load, path, encoding.compression, part, merge) for part in parts]
                 loaded = sum(load.result() for load in loads)
             self.record_counter_metric.increment(loaded)
             path.unlink()  # loaded and committed: the rows are in the warehouse now
 
-    def _load(self, path: Path, compression: str | None, part: Part) -> int:
+    def _load(self, path: Path, compression: str | None, part: Part, merge: sql.Composable) -> int:
+        """One part of a file into a temporary table, merged into the raw table; rows loaded."""
         with self.connector._connect() as connection, connection.begin():
-            return self._copy_merge(connection.connection.driver_connection, path, compression, part)
+            cursor = connection.connection.driver_connection.cursor()
+            cursor.execute("CREATE TEMPORARY TABLE lana_batch_lines (line jsonb) ON COMMIT DROP")
+            opener = gzip.open if compression == "gzip" else open
+            with (
+                opener(path, "rb") as source,
+                cursor.copy(sql.SQL("COPY lana_batch_lines (line) FROM STDIN {}").format(JSON_LINES)) as copy,
+            ):
+                source.seek(part.start)
+                for chunk in part.chunks(source):
+                    copy.write(chunk)
+            loaded = cursor.rowcount
+            cursor.execute(merge)
+            return loaded
 
-    def _copy_merge(self, conn: t.Any, path: Path, compression: str | None, part: Part) -> int:
+    def _merge_sql(self, conn: t.Any) -> sql.Composable:
+        """`lana_batch_lines` into the raw table: each field as its column's type, merged on the key."""
         schema_name, table_name = str(self.full_table_name).split(".", 1)
         table = sql.Identifier(schema_name, table_name)
         metadata = self._metadata_columns()
         # The schema also lists the metadata columns (the SDK adds them): those are filled below.
-        columns = [self.conform_name(c) for c in self.schema["properties"] if c not in SDC_COLUMNS]
+        columns = [
+            self.conform_name(c) for c in self.schema["properties"] if not c.startswith(METADATA_PREFIX)
+        ]
         key = [self.conform_name(k) for k in self.key_properties]
-        cursor = conn.cursor()
-        cursor.execute("CREATE TEMPORARY TABLE lana_batch_lines (line jsonb) ON COMMIT DROP")
-        opener = gzip.open if compression == "gzip" else open
-        with (
-            opener(path, "rb") as source,
-            cursor.copy(sql.SQL("COPY lana_batch_lines (line) FROM STDIN {}").format(JSON_LINES)) as copy,
-        ):
-            source.seek(part.start)
-            for chunk in part.chunks(source):
-                copy.write(chunk)
-        loaded = cursor.rowcount
         names = sql.SQL(", ").join(sql.Identifier(c) for c in [*columns, *metadata])
         types = dict(
-            cursor.execute(
+            conn.execute(
                 "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
                 "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
                 [table.as_string(conn)],
@@ -147,8 +145,7 @@ class LanaPostgresSink(PostgresSink):
                 merge += sql.SQL(" ON CONFLICT ({}) DO UPDATE SET {}").format(conflict, updates)
             else:
                 merge += sql.SQL(" ON CONFLICT ({}) DO NOTHING").format(conflict)
-        cursor.execute(merge)
-        return loaded
+        return merge
 
     def _metadata_columns(self) -> dict[str, sql.Composable]:
         """The `_sdc_*` columns the original target fills for RECORD messages, for a batch."""
