@@ -31,7 +31,7 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -372,7 +372,7 @@ def main() -> None:
                 "ALTER TABLE outbox_events ALTER global_position SET DEFAULT nextval('event_global_position')"
             )
         started = time.perf_counter()
-        cut = datetime.combine(cutoff, datetime.min.time()).astimezone()
+        cut = datetime.combine(cutoff, datetime.min.time(), tzinfo=UTC)  # business dates are UTC
         events = fill(base, core, copies, Phase(None, cut), renamer)
         rows = _source_rows(core)
         print(
