@@ -27,3 +27,42 @@
     where {{ column }} > {{ lana.date_var('as_of_date') or "(select as_of_date from " ~ ref('int_report_date') ~ ")" }}
   {%- endif -%}
 {%- endmacro %}
+
+
+{# The indexes of an incremental model on PostgreSQL (dbt-postgres creates them with the table;
+   other warehouses ignore the setting): a unique index on its unique key, so that the merge finds
+   the rows it replaces by index and the database itself refuses a duplicate (the
+   `unique_combination` test then reads only rows a unique index cannot guard, see its macro), and
+   plain indexes on the columns its incremental filter reads the newest value of. #}
+{% macro incremental_indexes(unique_key, newest=[]) -%}
+  {%- set key = [unique_key] if unique_key is string else unique_key -%}
+  {%- set indexes = [{'columns': key, 'unique': true}] -%}
+  {%- for column in newest -%}
+    {%- do indexes.append({'columns': [column]}) -%}
+  {%- endfor -%}
+  {{ return(indexes) }}
+{%- endmacro %}
+
+
+{# Does a valid, unconditional unique index on exactly `columns` (in any order) exist on
+   `relation`? Asked of the catalog when the test runs (false when only compiling). #}
+{% macro has_unique_index(relation, columns) -%}
+  {%- if not execute -%}{{ return(false) }}{%- endif -%}
+  {%- set wanted = columns | map('lower') | unique | list -%}
+  {%- set query -%}
+    select count(*)
+    from pg_index i
+    join pg_class c on c.oid = i.indrelid
+    join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = '{{ relation.schema }}'
+      and c.relname = '{{ relation.identifier }}'
+      and i.indisunique and i.indisvalid and i.indpred is null and i.indexprs is null
+      and i.indnkeyatts = {{ wanted | length }}
+      and (
+        select array_agg(a.attname::text)
+        from pg_attribute a
+        where a.attrelid = c.oid and a.attnum = any(i.indkey)
+      ) <@ array[{% for column in wanted %}'{{ column }}'{{ ', ' if not loop.last }}{% endfor %}]::text[]
+  {%- endset -%}
+  {{ return(run_query(query).columns[0].values()[0] > 0) }}
+{%- endmacro %}

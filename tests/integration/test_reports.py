@@ -623,6 +623,30 @@ def test_incremental_ledger_facts_and_daily_balances_equal_a_full_refresh(scenar
     assert build(as_of="2025-03-05") == incremental
 
 
+def test_an_incremental_model_s_key_is_guarded_by_the_database_and_its_test(scenario, tmp_path) -> None:
+    """An incremental model's unique index refuses a duplicate key outright; the uniqueness test,
+    which on PostgreSQL reads only the rows such an index cannot guard (a NULL in a key column),
+    still fails on two of those."""
+    with psycopg.connect(scenario["warehouse"]) as conn, pytest.raises(psycopg.errors.UniqueViolation):
+        conn.execute(
+            "INSERT INTO staging.stg_ledger_entries SELECT * FROM staging.stg_ledger_entries LIMIT 1"
+        )
+    test = ("test", "--select", "stg_ledger_entries,test_name:unique_combination")
+    run_dbt(scenario["warehouse"], *test, target_path=tmp_path / "target")
+    with psycopg.connect(scenario["warehouse"]) as conn:
+        conn.execute(
+            "INSERT INTO staging.stg_ledger_entries SELECT transaction_id, NULL, account_id, side, amount,"
+            " debit_amount, credit_amount, currency, effective_date, recorded_at, tx_id"
+            " FROM (SELECT * FROM staging.stg_ledger_entries LIMIT 1) AS e CROSS JOIN generate_series(1, 2)"
+        )
+    try:
+        with pytest.raises(AssertionError, match="Failure in test lana_unique_combination_stg_ledger_entr"):
+            run_dbt(scenario["warehouse"], *test, target_path=tmp_path / "target")
+    finally:
+        with psycopg.connect(scenario["warehouse"]) as conn:
+            conn.execute("DELETE FROM staging.stg_ledger_entries WHERE entry_index IS NULL")
+
+
 def test_a_corrupted_warehouse_value_blocks_the_whole_delivery(scenario, tmp_path) -> None:
     """A large cash transaction below the threshold (written behind dbt's back) fails the file's
     Table Schema: no file of that date is published, and the error names the file, row and field."""

@@ -1,6 +1,8 @@
+{% set key = ['account_id', 'day'] %}
 {{ config(
     materialized='incremental',
-    unique_key=['account_id', 'day'],
+    unique_key=key,
+    indexes=lana.incremental_indexes(key, ['day', 'last_tx_id']),
     incremental_strategy=('merge' if target.type == 'bigquery' else 'delete+insert'),
     on_schema_change='append_new_columns',
     pre_hook="{{ lana.drop_days_after_report_date() }}"

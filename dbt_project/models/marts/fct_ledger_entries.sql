@@ -1,6 +1,8 @@
+{% set key = ['transaction_id', 'entry_index'] %}
 {{ config(
     materialized='incremental',
-    unique_key=['transaction_id', 'entry_index'],
+    unique_key=key,
+    indexes=lana.incremental_indexes(key, ['tx_id']),
     incremental_strategy=('merge' if target.type == 'bigquery' else 'delete+insert'),
     on_schema_change='append_new_columns'
 ) }}

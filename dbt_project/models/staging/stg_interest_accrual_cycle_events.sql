@@ -1,4 +1,5 @@
-{{ config(materialized='incremental', unique_key=['cycle_id', 'sequence']) }}
+{% set key = ['cycle_id', 'sequence'] %}
+{{ config(materialized='incremental', unique_key=key, indexes=lana.incremental_indexes(key, ['tx_id'])) }}
 
 with source as (
     select * from {{ source('raw', 'interest_accrual_cycle_events') }}

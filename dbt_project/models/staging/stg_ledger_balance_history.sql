@@ -1,4 +1,5 @@
-{{ config(materialized='incremental', unique_key=['account_id', 'version']) }}
+{% set key = ['account_id', 'version'] %}
+{{ config(materialized='incremental', unique_key=key, indexes=lana.incremental_indexes(key, ['tx_id'])) }}
 
 select
     cast(account_id as {{ dbt.type_string() }}) as account_id,

@@ -1,4 +1,5 @@
-{{ config(materialized='incremental', unique_key=['transaction_id', 'entry_index']) }}
+{% set key = ['transaction_id', 'entry_index'] %}
+{{ config(materialized='incremental', unique_key=key, indexes=lana.incremental_indexes(key, ['tx_id'])) }}
 
 select
     cast(transaction_id as {{ dbt.type_string() }}) as transaction_id,
