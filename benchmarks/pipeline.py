@@ -189,8 +189,7 @@ def fill(base: str, core: str, copies: int, phase: Phase, renamer: Renamer) -> i
                         _write_in_transactions(target, into, renamer.rename(data, k))
                 if table.name.endswith("_events") and table.name != "outbox_events":
                     events += data.count(b"\n") * times
-        target.execute(OMNIBUS_HISTORY, {"omnibus": [a.id for a in OMNIBUS_ACCOUNTS], "first_tx": first_tx})
-        target.commit()
+        _write_omnibus_history(target, first_tx)
     with psycopg.connect(core, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
     return events
@@ -204,6 +203,24 @@ def _write_in_transactions(target: psycopg.Connection, into: sql.Composable, dat
         with target.cursor().copy(into) as writer:
             writer.write(b"".join(lines[start : start + ROWS_PER_TRANSACTION]))
         target.commit()
+
+
+def _write_omnibus_history(target: psycopg.Connection, first_tx: int) -> None:
+    """In transactions of a core's size too: a real core writes an omnibus account's history row in
+    the transaction of its entry, and one huge last transaction would be re-read by every
+    incremental build (they re-read the last transaction they saw)."""
+    target.execute(OMNIBUS_HISTORY, {"omnibus": [a.id for a in OMNIBUS_ACCOUNTS], "first_tx": first_tx})
+    target.commit()
+    rows = target.execute("SELECT count(*) FROM omnibus_history").fetchone()[0]
+    for start in range(0, rows, ROWS_PER_TRANSACTION):
+        target.execute(
+            f"INSERT INTO ledger_balance_history ({HISTORY_COLUMNS}) SELECT {HISTORY_COLUMNS}"
+            " FROM omnibus_history WHERE position > %s AND position <= %s ORDER BY position",
+            (start, start + ROWS_PER_TRANSACTION),
+        )
+        target.commit()
+    target.execute("DROP TABLE omnibus_history")
+    target.commit()
 
 
 def _insert_missing(target: psycopg.Connection, table: Table, names: sql.Composable, data: bytes) -> None:
@@ -223,12 +240,18 @@ def _insert_missing(target: psycopg.Connection, table: Table, names: sql.Composa
 
 
 # The omnibus accounts' balance history over every copy's entries written by this fill,
-# continuing from their last version, in the order the entries were recorded.
-OMNIBUS_HISTORY = """
-INSERT INTO ledger_balance_history (account_id, version, transaction_id, currency, debit_total,
-                                    credit_total, balance, effective_date, recorded_at)
+# continuing from their last version, in the order the entries were recorded (`position`).
+HISTORY_COLUMNS = (
+    "account_id, version, transaction_id, currency, debit_total, credit_total, balance,"
+    " effective_date, recorded_at"
+)
+OMNIBUS_HISTORY = f"""
+CREATE TEMPORARY TABLE omnibus_history ON COMMIT PRESERVE ROWS AS
+SELECT row_number() OVER (ORDER BY recorded_at, account_id, version) AS position, {HISTORY_COLUMNS}
+  FROM (
 SELECT account_id, version, transaction_id, currency, debit_total, credit_total,
-       CASE WHEN normal_side = 'debit' THEN debit_total - credit_total ELSE credit_total - debit_total END,
+       CASE WHEN normal_side = 'debit' THEN debit_total - credit_total ELSE credit_total - debit_total END
+           AS balance,
        effective_date, recorded_at
   FROM (
     SELECT e.account_id, e.transaction_id, e.currency, e.effective_date, e.recorded_at, a.normal_side,
@@ -248,6 +271,7 @@ SELECT account_id, version, transaction_id, currency, debit_total, credit_total,
     WINDOW w AS (PARTITION BY e.account_id ORDER BY t.recorded_at, t.global_position, e.entry_index
                  ROWS UNBOUNDED PRECEDING)
   ) AS moved
+  ) AS history
 """
 
 
