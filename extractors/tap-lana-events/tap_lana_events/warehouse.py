@@ -55,6 +55,13 @@ def prepare_raw_schema(conninfo: str, schema: str = "raw") -> None:
         for table in TABLES:
             if table.name not in existing:
                 conn.execute(table_ddl(table, schema))
+            # What the daily run reads of a raw table is its newest rows, by transaction id (dbt's
+            # incremental models, the raw checks): found by index, not by reading all history.
+            conn.execute(
+                sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {}.{} (tx_id)").format(
+                    sql.Identifier(f"{table.name}_tx_id"), sql.Identifier(schema), sql.Identifier(table.name)
+                )
+            )
 
 
 if __name__ == "__main__":
