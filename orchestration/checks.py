@@ -10,7 +10,7 @@ from datetime import date
 
 import dagster as dg
 
-from orchestration import quality
+from orchestration import checked_rows, quality
 from orchestration.assets.raw_layer import RAW_KEYS, extract_load_of
 from orchestration.assets.report_deliveries import report_key
 from orchestration.completeness import incomplete_streams
@@ -21,19 +21,21 @@ GX_CHECK = "great_expectations"
 COMPLETE_CHECK = "complete"
 
 
-def _results(outcomes, key_for) -> Iterator[dg.AssetCheckResult]:
+def _results(outcomes, key_for, rows_read=None) -> Iterator[dg.AssetCheckResult]:
     for outcome in outcomes:
+        if outcome.failures:
+            said = f"{len(outcome.failures)} of {outcome.evaluated} expectations failed: " + "; ".join(
+                outcome.failures
+            )
+        else:
+            said = f"all {outcome.evaluated} expectations met"
+        read = f" ({rows_read(outcome.table)})" if rows_read else ""
         yield dg.AssetCheckResult(
             asset_key=key_for(outcome.table),
             check_name=GX_CHECK,
             passed=outcome.passed,
             severity=dg.AssetCheckSeverity.ERROR,
-            description=(
-                f"{outcome.suite}: {len(outcome.failures)} of {outcome.evaluated} expectations failed: "
-                + "; ".join(outcome.failures)
-                if outcome.failures
-                else f"{outcome.suite}: all {outcome.evaluated} expectations met"
-            ),
+            description=f"{outcome.suite}: {said}{read}",
             metadata={"expectations": outcome.evaluated, "failed": len(outcome.failures)},
         )
 
@@ -47,9 +49,14 @@ def _results(outcomes, key_for) -> Iterator[dg.AssetCheckResult]:
     ],
 )
 def raw_layer_expectations(warehouse: Warehouse) -> Iterator[dg.AssetCheckResult]:
-    suites = quality.raw_suites(warehouse.raw_schema, warehouse.kind)
-    outcomes = quality.validate(warehouse.sqlalchemy_url(warehouse.raw_schema), suites, warehouse.kind)
-    yield from _results(outcomes, lambda table: RAW_KEYS[table])
+    """Each suite on the rows loaded since it last passed (orchestration/checked_rows.py)."""
+    marks = checked_rows.mark_store(warehouse)
+    checking = checked_rows.plan(quality.raw_suites(warehouse.raw_schema, warehouse.kind), marks)
+    outcomes = quality.validate(
+        warehouse.sqlalchemy_url(warehouse.raw_schema), checking.suites, warehouse.kind
+    )
+    checked_rows.record_passed(marks, checking, outcomes)
+    yield from _results(outcomes, lambda table: RAW_KEYS[table], checking.rows_read)
 
 
 def build_report_expectations(reports: tuple[ReportSpec, ...]) -> dg.AssetChecksDefinition:

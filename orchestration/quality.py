@@ -17,9 +17,12 @@ Dagster definitions load.
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import json
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from types import ModuleType
 
@@ -70,7 +73,11 @@ class Suite:
     schema: str
     table: str
     expectations: list = field(default_factory=list)
-    as_of: date | None = None  # report tables keep every date: check only this one's rows
+    # The rows checked, when not the whole table: a condition of ours (never user text).
+    rows: str | None = None
+    # Does every expectation judge each row on its own (against any rows of other tables)? Then
+    # the suite may be run on some of the table's rows (orchestration/checked_rows.py).
+    row_by_row: bool = True
 
     @property
     def name(self) -> str:
@@ -78,13 +85,16 @@ class Suite:
 
     @property
     def batch_sql(self) -> str:
-        """The rows the suite checks (the date is a `date`, formatted here, never user text)."""
         rows = f"SELECT * FROM {self.schema}.{self.table}"
-        return (
-            rows
-            if self.as_of is None
-            else f"{rows} WHERE as_of_date = CAST('{self.as_of.isoformat()}' AS DATE)"
-        )
+        return rows if self.rows is None else f"{rows} WHERE {self.rows}"
+
+    @property
+    def digest(self) -> str:
+        """What the suite expects: a different digest means rows checked before must be checked again."""
+        configurations = [
+            {k: v for k, v in e.configuration.to_json_dict().items() if k != "id"} for e in self.expectations
+        ]
+        return hashlib.sha256(json.dumps(configurations, sort_keys=True).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -209,7 +219,7 @@ def _money_field_checks(aggregate: str, event_type: str, name: str, dialect: str
 def raw_suites(schema: str, dialect: str = "postgres") -> list[Suite]:
     suites = _raw_table_suites(schema, dialect)
     agreement = _ledger_agreement(schema, dialect)
-    return [Suite(s.schema, s.table, [*s.expectations, *agreement.get(s.table, [])]) for s in suites]
+    return [replace(s, expectations=[*s.expectations, *agreement.get(s.table, [])]) for s in suites]
 
 
 def _raw_table_suites(schema: str, dialect: str) -> list[Suite]:
@@ -260,7 +270,8 @@ def _ledger_suites(schema: str) -> list[Suite]:
         Suite(
             schema,
             "ledger_accounts",
-            [
+            row_by_row=False,  # the row count is the whole table's
+            expectations=[
                 gxe.ExpectColumnValuesToBeInSet(column="normal_side", value_set=sides),
                 gxe.ExpectColumnValuesToBeInSet(column="currency", value_set=currencies),
                 # The chart of accounts is created with the core's schema: never empty.
@@ -285,8 +296,9 @@ def report_suites(schema: str, business_date: date, reports: Iterable[ReportSpec
             expectations.append(
                 gxe.ExpectColumnValuesToBeBetween(column=column, min_value=bounds.min, max_value=bounds.max)
             )
-        if expectations:
-            suites.append(Suite(schema, spec.table, expectations, as_of=business_date))
+        if expectations:  # report tables keep every date: only this date's rows
+            on_date = f"as_of_date = CAST('{business_date.isoformat()}' AS DATE)"
+            suites.append(Suite(schema, spec.table, expectations, rows=on_date, row_by_row=False))
     return suites
 
 
@@ -305,12 +317,14 @@ def validate(connection_string: str, suites: Iterable[Suite], dialect: str = "po
             else:
                 source = context.data_sources.add_sql(suite.schema, connection_string=connection_string)
             sources[suite.schema] = source
-        if suite.as_of is None:
+        if suite.rows is None:
             asset = source.add_table_asset(suite.name, table_name=suite.table, schema_name=suite.schema)  # type: ignore[attr-defined]
         else:
             asset = source.add_query_asset(suite.name, query=suite.batch_sql)  # type: ignore[attr-defined]
         batch = asset.add_batch_definition_whole_table("whole table")
-        gx_suite = context.suites.add(gx.ExpectationSuite(suite.name, expectations=list(suite.expectations)))
+        gx_suite = context.suites.add(
+            gx.ExpectationSuite(suite.name, expectations=[copy.copy(e) for e in suite.expectations])
+        )
         definition = context.validation_definitions.add(
             gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
         )

@@ -49,3 +49,48 @@ def test_a_ghost_deposit_is_named_with_its_values(warehouse_url: str) -> None:
         "1 row(s): deposit events on a deposit account the core never opened, e.g. "
         f"id={ghost}, event_type=initialized, deposit_account_id={nowhere}",
     ]
+
+
+def test_the_raw_checks_read_each_row_until_it_passes_and_then_only_newer_rows(warehouse_url: str) -> None:
+    """Marks per raw table (orchestration/checked_rows.py): a passing suite is not run on its rows
+    again; a failing one is, until they pass; a changed suite or a table restored to fewer rows
+    is read whole again."""
+    from dataclasses import replace
+
+    from orchestration import checked_rows
+
+    prepare_raw_schema(warehouse_url, "raw")
+    marks = checked_rows.PostgresMarks(warehouse_url)
+    (suite,) = [s for s in quality.raw_suites("raw") if s.table == "btc_price_events"]
+
+    def price(tx_id: int, cents: int) -> None:
+        with psycopg.connect(warehouse_url) as conn:
+            conn.execute(
+                "INSERT INTO raw.btc_price_events (id, sequence, event_type, event, recorded_at,"
+                " global_position, tx_id) VALUES (gen_random_uuid(), 1, 'price_updated',"
+                " jsonb_build_object('price_cents', %s), now(), %s, %s)",
+                (cents, tx_id, tx_id),
+            )
+
+    def check(checked: quality.Suite = suite) -> tuple[bool, str]:
+        plan = checked_rows.plan([checked], marks)
+        (outcome,) = quality.validate(sqlalchemy_url(warehouse_url), plan.suites)
+        checked_rows.record_passed(marks, plan, [outcome])
+        return outcome.passed, plan.rows_read(checked.table)
+
+    assert check() == (True, "no rows yet")
+    price(10, 100_000_00)
+    assert check() == (True, "all rows, through transaction 10")
+    price(5, -1)  # behind the mark: never read again by the same suite
+    price(12, 101_000_00)
+    assert check() == (True, "rows of transactions 10 to 12 (earlier ones passed before)")
+    price(20, -2)
+    assert check() == (False, "rows of transactions 12 to 20 (earlier ones passed before)")
+    assert check() == (False, "rows of transactions 12 to 20 (earlier ones passed before)")  # not moved
+    stricter = replace(suite, expectations=[*suite.expectations, *suite.expectations[:1]])
+    assert check(stricter) == (False, "all rows, through transaction 20")  # a new suite reads it all
+    with psycopg.connect(warehouse_url) as conn:
+        conn.execute("DELETE FROM raw.btc_price_events WHERE tx_id >= 10")  # restored from an older copy
+    price(7, 99_000_00)
+    assert check() == (False, "all rows, through transaction 7")  # the row of transaction 5 again
+    assert marks.read()["btc_price_events"].checked_through == 12

@@ -1,0 +1,203 @@
+"""Which raw rows have passed the raw checks already, so that a run checks only what is new.
+
+The raw layer is loaded in the core's transaction order and a loaded row does not change (the
+core's tables are append-only; the completeness check proves the raw layer equal to the core
+below the watermark). So per raw table, one mark says what the last passing suite read: the
+largest transaction id among its rows, and the suite's digest. The next run reads the rows from
+that transaction on (its rows again, in case a load stopped inside it) up to the largest id
+present when the run starts; rows loaded while it runs wait for the next run.
+
+Read whole again: a table whose suite has changed since (a new event type or expectation: old
+rows must meet it too), a table whose rows now end below its mark (restored from an older copy),
+and a suite that judges the table as a whole (`Suite.row_by_row`). A failed suite keeps its mark,
+so its rows are read again until they pass.
+
+The marks live in the private schema (dataset), which only the checks' and dbt's role may use:
+the loader cannot move them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+import psycopg
+from psycopg import sql
+
+from orchestration.pseudonymisation import private_schema
+from orchestration.quality import Outcome, Suite
+
+MARKS_TABLE = "raw_rows_checked"
+
+
+@dataclass(frozen=True)
+class Mark:
+    checked_through: int  # the largest tx_id among the rows the passing suite read
+    suite_digest: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The suites narrowed to their unchecked rows, and the mark each earns if it passes."""
+
+    suites: list[Suite]
+    marks: dict[str, Mark]  # by table; an empty table earns none
+    since: dict[str, int]  # by table read in part: the first transaction read
+
+    def rows_read(self, table: str) -> str:
+        """In words, for the check's description."""
+        mark = self.marks.get(table)
+        if mark is None:
+            return "no rows yet"
+        if table not in self.since:
+            return f"all rows, through transaction {mark.checked_through}"
+        return (
+            f"rows of transactions {self.since[table]} to {mark.checked_through} (earlier ones passed before)"
+        )
+
+
+class MarkStore(Protocol):
+    def read(self) -> dict[str, Mark]: ...
+
+    def newest_transactions(self, schema: str, tables: Iterable[str]) -> dict[str, int | None]: ...
+
+    def write(self, marks: dict[str, Mark]) -> None: ...
+
+
+def plan(suites: list[Suite], store: MarkStore) -> Plan:
+    """Each suite narrowed to the rows its table's mark does not cover."""
+    marks = store.read()
+    newest = store.newest_transactions(suites[0].schema, [s.table for s in suites]) if suites else {}
+    narrowed: list[Suite] = []
+    earned: dict[str, Mark] = {}
+    since: dict[str, int] = {}
+    for suite in suites:
+        top = newest.get(suite.table)
+        if top is None:  # an empty table: every expectation sees it whole
+            narrowed.append(suite)
+            continue
+        mark = marks.get(suite.table)
+        if suite.row_by_row and mark and mark.suite_digest == suite.digest and mark.checked_through <= top:
+            since[suite.table] = mark.checked_through
+            rows = f"tx_id >= {int(mark.checked_through)} AND tx_id <= {int(top)}"
+        else:
+            rows = f"tx_id <= {int(top)}"
+        narrowed.append(replace(suite, rows=rows))
+        earned[suite.table] = Mark(top, suite.digest)
+    return Plan(narrowed, earned, since)
+
+
+def record_passed(store: MarkStore, plan: Plan, outcomes: Iterable[Outcome]) -> None:
+    """Move the mark of every table whose suite passed."""
+    passed = {o.table for o in outcomes if o.passed}
+    store.write({table: mark for table, mark in plan.marks.items() if table in passed})
+
+
+def mark_store(warehouse) -> MarkStore:
+    """Where the marks of `warehouse` (orchestration.resources.Warehouse) are kept."""
+    if warehouse.kind == "bigquery":
+        return BigQueryMarks(warehouse.bigquery_project, warehouse.bigquery_location)
+    return PostgresMarks(warehouse.url)
+
+
+class PostgresMarks:
+    """The marks in the warehouse's private schema, as the checks' role."""
+
+    def __init__(self, conninfo: str) -> None:
+        self.conninfo = conninfo
+        self.table = sql.SQL("{}.{}").format(sql.Identifier(private_schema()), sql.Identifier(MARKS_TABLE))
+
+    def _prepare(self, conn: psycopg.Connection) -> None:
+        schema = sql.Identifier(private_schema())
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
+        conn.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(schema))
+        conn.execute(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (table_name text PRIMARY KEY, checked_through bigint NOT NULL,"
+                " suite_digest text NOT NULL, checked_at timestamptz NOT NULL DEFAULT now())"
+            ).format(self.table)
+        )
+
+    def read(self) -> dict[str, Mark]:
+        with psycopg.connect(self.conninfo) as conn:
+            self._prepare(conn)
+            rows = conn.execute(
+                sql.SQL("SELECT table_name, checked_through, suite_digest FROM {}").format(self.table)
+            ).fetchall()
+        return {name: Mark(int(through), digest) for name, through, digest in rows}
+
+    def newest_transactions(self, schema: str, tables: Iterable[str]) -> dict[str, int | None]:
+        newest: dict[str, int | None] = {}
+        with psycopg.connect(self.conninfo) as conn:
+            for table in tables:
+                relation = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+                row = conn.execute(sql.SQL("SELECT max(tx_id) FROM {}").format(relation)).fetchone()
+                newest[table] = None if row is None or row[0] is None else int(row[0])
+        return newest
+
+    def write(self, marks: dict[str, Mark]) -> None:
+        with psycopg.connect(self.conninfo) as conn:
+            self._prepare(conn)
+            for table, mark in marks.items():
+                conn.execute(
+                    sql.SQL(
+                        "INSERT INTO {} (table_name, checked_through, suite_digest) VALUES (%s, %s, %s)"
+                        " ON CONFLICT (table_name) DO UPDATE SET checked_through = excluded.checked_through,"
+                        " suite_digest = excluded.suite_digest, checked_at = now()"
+                    ).format(self.table),
+                    (table, mark.checked_through, mark.suite_digest),
+                )
+
+
+class BigQueryMarks:
+    """The marks in the private dataset (where the personal-data key is: dbt's service account)."""
+
+    def __init__(self, project: str, location: str) -> None:
+        self.project, self.location = project, location
+        self.table = f"`{project}.{private_schema()}.{MARKS_TABLE}`"
+
+    def _client(self):
+        from google.cloud import bigquery
+
+        client = bigquery.Client(project=self.project)
+        dataset = bigquery.Dataset(f"{self.project}.{private_schema()}")
+        dataset.location = self.location
+        client.create_dataset(dataset, exists_ok=True)
+        client.query(
+            f"CREATE TABLE IF NOT EXISTS {self.table} (table_name STRING NOT NULL,"
+            " checked_through INT64 NOT NULL, suite_digest STRING NOT NULL, checked_at TIMESTAMP NOT NULL)"
+        ).result()
+        return client
+
+    def read(self) -> dict[str, Mark]:
+        rows = self._client().query(f"SELECT table_name, checked_through, suite_digest FROM {self.table}")
+        return {r["table_name"]: Mark(int(r["checked_through"]), r["suite_digest"]) for r in rows.result()}
+
+    def newest_transactions(self, schema: str, tables: Iterable[str]) -> dict[str, int | None]:
+        from google.cloud import bigquery
+
+        client = bigquery.Client(project=self.project)
+        query = " UNION ALL ".join(
+            f"SELECT '{t}' AS table_name, max(tx_id) AS newest FROM `{self.project}.{schema}.{t}`"
+            for t in tables
+        )
+        return {
+            r["table_name"]: None if r["newest"] is None else int(r["newest"])
+            for r in client.query(query).result()
+        }
+
+    def write(self, marks: dict[str, Mark]) -> None:
+        """Two statements, not one transaction: lost in between, the marks only make the next run
+        read whole tables again."""
+        if not marks:
+            return
+        client = self._client()
+        names = ", ".join(f"'{table}'" for table in sorted(marks))
+        client.query(f"DELETE FROM {self.table} WHERE table_name IN ({names})").result()
+        values = ", ".join(
+            f"('{table}', {int(m.checked_through)}, '{m.suite_digest}', CURRENT_TIMESTAMP())"
+            for table, m in sorted(marks.items())
+        )
+        columns = "table_name, checked_through, suite_digest, checked_at"
+        client.query(f"INSERT INTO {self.table} ({columns}) VALUES {values}").result()
