@@ -33,11 +33,11 @@
    other warehouses ignore the setting): a unique index on its unique key, so that the merge finds
    the rows it replaces by index and the database itself refuses a duplicate (the
    `unique_combination` test then reads only rows a unique index cannot guard, see its macro), and
-   plain indexes on the columns its incremental filter reads the newest value of. #}
-{% macro incremental_indexes(unique_key, newest=[]) -%}
+   plain indexes on the columns incremental builds select its newest rows by. #}
+{% macro incremental_indexes(unique_key, filtered=[]) -%}
   {%- set key = [unique_key] if unique_key is string else unique_key -%}
   {%- set indexes = [{'columns': key, 'unique': true}] -%}
-  {%- for column in newest -%}
+  {%- for column in filtered -%}
     {%- do indexes.append({'columns': [column]}) -%}
   {%- endfor -%}
   {{ return(indexes) }}

@@ -25,8 +25,7 @@ built as (
 changed as (
     select min(e.effective_date) as first_changed
     from {{ ref('stg_ledger_entries') }} e
-    cross join built b
-    where b.last_tx_id is null or e.tx_id >= b.last_tx_id
+    where e.tx_id >= coalesce((select last_tx_id from built), 0)
 ),
 
 bounds as (
@@ -41,15 +40,10 @@ bounds as (
 ),
 
 opening as (
+    -- An account has a row on every day from its first entry on: its totals the day before.
     select t.account_id, t.debit_total, t.credit_total, t.last_tx_id
     from {{ this }} t
-    inner join (
-        select p.account_id, max(p.day) as day
-        from {{ this }} p
-        cross join bounds
-        where p.day < bounds.first_day
-        group by p.account_id
-    ) l on l.account_id = t.account_id and l.day = t.day
+    where t.day = (select cast({{ dbt.dateadd('day', -1, 'first_day') }} as date) from bounds)
 ),
 {% else %}
 bounds as (
@@ -73,8 +67,7 @@ daily as (
         sum(e.credit_amount) as credits,
         max(e.tx_id) as last_tx_id
     from {{ ref('stg_ledger_entries') }} e
-    cross join bounds
-    where e.effective_date >= bounds.first_day
+    where e.effective_date >= (select first_day from bounds)
     group by e.account_id, e.effective_date
 ),
 
