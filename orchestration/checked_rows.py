@@ -3,14 +3,17 @@
 The raw layer is loaded in the core's transaction order and a loaded row does not change (the
 core's tables are append-only; the completeness check proves the raw layer equal to the core
 below the watermark). So per raw table, one mark says what the last passing suite read: the
-largest transaction id among its rows, and the suite's digest. The next run reads the rows from
-that transaction on (its rows again, in case a load stopped inside it) up to the largest id
-present when the run starts; rows loaded while it runs wait for the next run.
+largest transaction id among its rows when it started, and the version of the suites
+(`quality.raw_suites_version`). The next run reads the rows from that transaction on (its rows
+again, in case a load stopped inside it); rows loaded while a run reads are read by the next one
+too, as they lie past the mark it records. When no table has a row past its mark, nothing is read
+at all (and Great Expectations is not even imported). A whole table is read as a table, not
+through a query: GX fetches a query's whole result into memory (1 GB for 1.4M ledger entries).
 
-Read whole again: a table whose suite has changed since (a new event type or expectation: old
-rows must meet it too), a table whose rows now end below its mark (restored from an older copy),
-and a suite that judges the table as a whole (`Suite.row_by_row`). A failed suite keeps its mark,
-so its rows are read again until they pass.
+Read whole again: every table once the suites' version changes (a new event type or expectation:
+old rows must meet it too), a table whose rows now end below its mark (restored from an older
+copy), and a suite that judges the table as a whole (`Suite.row_by_row`) whenever its table has
+new rows. A failed suite keeps its mark, so its rows are read again until they pass.
 
 The marks live in the private schema (dataset), which only the checks' and dbt's role may use:
 the loader cannot move them.
@@ -33,8 +36,47 @@ MARKS_TABLE = "raw_rows_checked"
 
 @dataclass(frozen=True)
 class Mark:
-    checked_through: int  # the largest tx_id among the rows the passing suite read
-    suite_digest: str
+    checked_through: int  # the largest tx_id in the table when the passing suite started
+    suites_version: str
+
+
+class MarkStore(Protocol):
+    def read(self) -> dict[str, Mark]: ...
+
+    def newest_transactions(self, schema: str, tables: Iterable[str]) -> dict[str, int | None]: ...
+
+    def write(self, marks: dict[str, Mark]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Marks:
+    """The marks and each table's newest transaction, read once at the start of a check."""
+
+    marks: dict[str, Mark]
+    newest: dict[str, int | None]
+    version: str
+
+    @classmethod
+    def read(cls, store: MarkStore, schema: str, tables: Iterable[str], version: str) -> Marks:
+        return cls(store.read(), store.newest_transactions(schema, tables), version)
+
+    def valid_mark(self, table: str) -> Mark | None:
+        mark, top = self.marks.get(table), self.newest.get(table)
+        if mark and mark.suites_version == self.version and top is not None and mark.checked_through <= top:
+            return mark
+        return None
+
+    def nothing_new(self) -> bool:
+        """No table has a row its suite has not passed (an empty table has none)."""
+        return all(
+            top is None or ((mark := self.valid_mark(table)) is not None and mark.checked_through == top)
+            for table, top in self.newest.items()
+        )
+
+    def describe(self, table: str) -> str:
+        """Nothing new, in words, for the check's description."""
+        top = self.newest.get(table)
+        return "no rows yet" if top is None else f"no rows after transaction {top}, which passed before"
 
 
 @dataclass(frozen=True)
@@ -51,40 +93,27 @@ class Plan:
         if mark is None:
             return "no rows yet"
         if table not in self.since:
-            return f"all rows, through transaction {mark.checked_through}"
-        return (
-            f"rows of transactions {self.since[table]} to {mark.checked_through} (earlier ones passed before)"
-        )
+            return f"all rows (newest transaction {mark.checked_through})"
+        return f"rows from transaction {self.since[table]} on (earlier ones passed before)"
 
 
-class MarkStore(Protocol):
-    def read(self) -> dict[str, Mark]: ...
-
-    def newest_transactions(self, schema: str, tables: Iterable[str]) -> dict[str, int | None]: ...
-
-    def write(self, marks: dict[str, Mark]) -> None: ...
-
-
-def plan(suites: list[Suite], store: MarkStore) -> Plan:
+def plan(suites: list[Suite], marks: Marks) -> Plan:
     """Each suite narrowed to the rows its table's mark does not cover."""
-    marks = store.read()
-    newest = store.newest_transactions(suites[0].schema, [s.table for s in suites]) if suites else {}
     narrowed: list[Suite] = []
     earned: dict[str, Mark] = {}
     since: dict[str, int] = {}
     for suite in suites:
-        top = newest.get(suite.table)
+        top = marks.newest.get(suite.table)
         if top is None:  # an empty table: every expectation sees it whole
             narrowed.append(suite)
             continue
-        mark = marks.get(suite.table)
-        if suite.row_by_row and mark and mark.suite_digest == suite.digest and mark.checked_through <= top:
+        mark = marks.valid_mark(suite.table)
+        if suite.row_by_row and mark is not None:
             since[suite.table] = mark.checked_through
-            rows = f"tx_id >= {int(mark.checked_through)} AND tx_id <= {int(top)}"
+            narrowed.append(replace(suite, rows=f"tx_id >= {int(mark.checked_through)}"))
         else:
-            rows = f"tx_id <= {int(top)}"
-        narrowed.append(replace(suite, rows=rows))
-        earned[suite.table] = Mark(top, suite.digest)
+            narrowed.append(suite)
+        earned[suite.table] = Mark(top, marks.version)
     return Plan(narrowed, earned, since)
 
 
@@ -115,7 +144,7 @@ class PostgresMarks:
         conn.execute(
             sql.SQL(
                 "CREATE TABLE IF NOT EXISTS {} (table_name text PRIMARY KEY, checked_through bigint NOT NULL,"
-                " suite_digest text NOT NULL, checked_at timestamptz NOT NULL DEFAULT now())"
+                " suites_version text NOT NULL, checked_at timestamptz NOT NULL DEFAULT now())"
             ).format(self.table)
         )
 
@@ -123,9 +152,9 @@ class PostgresMarks:
         with psycopg.connect(self.conninfo) as conn:
             self._prepare(conn)
             rows = conn.execute(
-                sql.SQL("SELECT table_name, checked_through, suite_digest FROM {}").format(self.table)
+                sql.SQL("SELECT table_name, checked_through, suites_version FROM {}").format(self.table)
             ).fetchall()
-        return {name: Mark(int(through), digest) for name, through, digest in rows}
+        return {name: Mark(int(through), version) for name, through, version in rows}
 
     def newest_transactions(self, schema: str, tables: Iterable[str]) -> dict[str, int | None]:
         newest: dict[str, int | None] = {}
@@ -142,11 +171,11 @@ class PostgresMarks:
             for table, mark in marks.items():
                 conn.execute(
                     sql.SQL(
-                        "INSERT INTO {} (table_name, checked_through, suite_digest) VALUES (%s, %s, %s)"
+                        "INSERT INTO {} (table_name, checked_through, suites_version) VALUES (%s, %s, %s)"
                         " ON CONFLICT (table_name) DO UPDATE SET checked_through = excluded.checked_through,"
-                        " suite_digest = excluded.suite_digest, checked_at = now()"
+                        " suites_version = excluded.suites_version, checked_at = now()"
                     ).format(self.table),
-                    (table, mark.checked_through, mark.suite_digest),
+                    (table, mark.checked_through, mark.suites_version),
                 )
 
 
@@ -166,13 +195,13 @@ class BigQueryMarks:
         client.create_dataset(dataset, exists_ok=True)
         client.query(
             f"CREATE TABLE IF NOT EXISTS {self.table} (table_name STRING NOT NULL,"
-            " checked_through INT64 NOT NULL, suite_digest STRING NOT NULL, checked_at TIMESTAMP NOT NULL)"
+            " checked_through INT64 NOT NULL, suites_version STRING NOT NULL, checked_at TIMESTAMP NOT NULL)"
         ).result()
         return client
 
     def read(self) -> dict[str, Mark]:
-        rows = self._client().query(f"SELECT table_name, checked_through, suite_digest FROM {self.table}")
-        return {r["table_name"]: Mark(int(r["checked_through"]), r["suite_digest"]) for r in rows.result()}
+        rows = self._client().query(f"SELECT table_name, checked_through, suites_version FROM {self.table}")
+        return {r["table_name"]: Mark(int(r["checked_through"]), r["suites_version"]) for r in rows.result()}
 
     def newest_transactions(self, schema: str, tables: Iterable[str]) -> dict[str, int | None]:
         from google.cloud import bigquery
@@ -196,8 +225,8 @@ class BigQueryMarks:
         names = ", ".join(f"'{table}'" for table in sorted(marks))
         client.query(f"DELETE FROM {self.table} WHERE table_name IN ({names})").result()
         values = ", ".join(
-            f"('{table}', {int(m.checked_through)}, '{m.suite_digest}', CURRENT_TIMESTAMP())"
+            f"('{table}', {int(m.checked_through)}, '{m.suites_version}', CURRENT_TIMESTAMP())"
             for table, m in sorted(marks.items())
         )
-        columns = "table_name, checked_through, suite_digest, checked_at"
+        columns = "table_name, checked_through, suites_version, checked_at"
         client.query(f"INSERT INTO {self.table} ({columns}) VALUES {values}").result()

@@ -50,12 +50,25 @@ def _results(outcomes, key_for, rows_read=None) -> Iterator[dg.AssetCheckResult]
 )
 def raw_layer_expectations(warehouse: Warehouse) -> Iterator[dg.AssetCheckResult]:
     """Each suite on the rows loaded since it last passed (orchestration/checked_rows.py)."""
-    marks = checked_rows.mark_store(warehouse)
+    store = checked_rows.mark_store(warehouse)
+    version = quality.raw_suites_version(warehouse.kind)
+    marks = checked_rows.Marks.read(store, warehouse.raw_schema, quality.RAW_SUITE_TABLES, version)
+    if marks.nothing_new():
+        for table in quality.RAW_SUITE_TABLES:
+            yield dg.AssetCheckResult(
+                asset_key=RAW_KEYS[table],
+                check_name=GX_CHECK,
+                passed=True,
+                severity=dg.AssetCheckSeverity.ERROR,
+                description=f"{warehouse.raw_schema}.{table}: nothing to check ({marks.describe(table)})",
+                metadata={"expectations": 0, "failed": 0},
+            )
+        return
     checking = checked_rows.plan(quality.raw_suites(warehouse.raw_schema, warehouse.kind), marks)
     outcomes = quality.validate(
         warehouse.sqlalchemy_url(warehouse.raw_schema), checking.suites, warehouse.kind
     )
-    checked_rows.record_passed(marks, checking, outcomes)
+    checked_rows.record_passed(store, checking, outcomes)
     yield from _results(outcomes, lambda table: RAW_KEYS[table], checking.rows_read)
 
 

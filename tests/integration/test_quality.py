@@ -53,15 +53,14 @@ def test_a_ghost_deposit_is_named_with_its_values(warehouse_url: str) -> None:
 
 def test_the_raw_checks_read_each_row_until_it_passes_and_then_only_newer_rows(warehouse_url: str) -> None:
     """Marks per raw table (orchestration/checked_rows.py): a passing suite is not run on its rows
-    again; a failing one is, until they pass; a changed suite or a table restored to fewer rows
-    is read whole again."""
-    from dataclasses import replace
-
+    again; a failing one is, until they pass; new suites or a table restored to fewer rows are
+    read whole again; with no row past the marks, nothing is read."""
     from orchestration import checked_rows
 
     prepare_raw_schema(warehouse_url, "raw")
-    marks = checked_rows.PostgresMarks(warehouse_url)
+    store = checked_rows.PostgresMarks(warehouse_url)
     (suite,) = [s for s in quality.raw_suites("raw") if s.table == "btc_price_events"]
+    version = quality.raw_suites_version()
 
     def price(tx_id: int, cents: int) -> None:
         with psycopg.connect(warehouse_url) as conn:
@@ -72,25 +71,32 @@ def test_the_raw_checks_read_each_row_until_it_passes_and_then_only_newer_rows(w
                 (cents, tx_id, tx_id),
             )
 
-    def check(checked: quality.Suite = suite) -> tuple[bool, str]:
-        plan = checked_rows.plan([checked], marks)
-        (outcome,) = quality.validate(sqlalchemy_url(warehouse_url), plan.suites)
-        checked_rows.record_passed(marks, plan, [outcome])
-        return outcome.passed, plan.rows_read(checked.table)
+    def marks(suites_version: str = version) -> checked_rows.Marks:
+        return checked_rows.Marks.read(store, "raw", [suite.table], suites_version)
 
+    def check(suites_version: str = version) -> tuple[bool, str]:
+        plan = checked_rows.plan([suite], marks(suites_version))
+        (outcome,) = quality.validate(sqlalchemy_url(warehouse_url), plan.suites)
+        checked_rows.record_passed(store, plan, [outcome])
+        return outcome.passed, plan.rows_read(suite.table)
+
+    assert marks().nothing_new()  # an empty table
     assert check() == (True, "no rows yet")
     price(10, 100_000_00)
-    assert check() == (True, "all rows, through transaction 10")
-    price(5, -1)  # behind the mark: never read again by the same suite
+    assert not marks().nothing_new()
+    assert check() == (True, "all rows (newest transaction 10)")
+    assert marks().nothing_new()
+    assert not marks("other suites").nothing_new()
+    price(5, -1)  # behind the mark: never read again by the same suites
     price(12, 101_000_00)
-    assert check() == (True, "rows of transactions 10 to 12 (earlier ones passed before)")
+    assert check() == (True, "rows from transaction 10 on (earlier ones passed before)")
     price(20, -2)
-    assert check() == (False, "rows of transactions 12 to 20 (earlier ones passed before)")
-    assert check() == (False, "rows of transactions 12 to 20 (earlier ones passed before)")  # not moved
-    stricter = replace(suite, expectations=[*suite.expectations, *suite.expectations[:1]])
-    assert check(stricter) == (False, "all rows, through transaction 20")  # a new suite reads it all
+    assert check() == (False, "rows from transaction 12 on (earlier ones passed before)")
+    assert not marks().nothing_new()  # the failed rows are still to pass
+    assert check() == (False, "rows from transaction 12 on (earlier ones passed before)")
+    assert check("other suites") == (False, "all rows (newest transaction 20)")  # new suites read it all
     with psycopg.connect(warehouse_url) as conn:
         conn.execute("DELETE FROM raw.btc_price_events WHERE tx_id >= 10")  # restored from an older copy
     price(7, 99_000_00)
-    assert check() == (False, "all rows, through transaction 7")  # the row of transaction 5 again
-    assert marks.read()["btc_price_events"].checked_through == 12
+    assert check() == (False, "all rows (newest transaction 7)")  # the row of transaction 5 again
+    assert store.read()["btc_price_events"].checked_through == 12
