@@ -12,9 +12,10 @@
 3. The daily job (`daily_reports`: extract/load, raw checks, dbt build with its tests, report
    checks, report files) runs in process for the business date before the base's last
    `--new-days` days, then those days are added (about 1% of the events) and it runs for the last
-   date. Each Dagster step's duration is printed, grouped by stage, with rows/s where it applies,
-   and the peak memory (max RSS) of this process and of its children (Meltano, the tap, the
-   loader, dbt).
+   date. Last, the sensor's job `refresh_raw_layer` runs with nothing new in the core. Each Dagster
+   step's duration is printed, grouped by stage, with rows/s where it applies, and the peak memory
+   (max RSS) during the runs of this process and of its children (Meltano, the tap, the loader,
+   dbt).
 """
 
 from __future__ import annotations
@@ -290,8 +291,10 @@ def _base_facts(base: str) -> tuple[int, date]:
     return sum(counts), last
 
 
-def run_daily_job(core: str, warehouse: str, business_date: date, work: Path, state: str) -> dict[str, float]:
-    """The daily job in process; seconds per Dagster step."""
+def run_job(
+    core: str, warehouse: str, business_date: date | None, work: Path, state: str, job: str = "daily_reports"
+) -> dict[str, float]:
+    """A job in process (the daily job for `business_date` by default); seconds per Dagster step."""
     import dagster as dg
     from dagster_dbt import DbtCliResource
 
@@ -310,8 +313,8 @@ def run_daily_job(core: str, warehouse: str, business_date: date, work: Path, st
         }
     )
     with dg.DagsterInstance.ephemeral() as instance, contextlib.redirect_stdout(io.StringIO()):  # dbt's log
-        result = defs.resolve_job_def("daily_reports").execute_in_process(
-            partition_key=business_date.isoformat(),
+        result = defs.resolve_job_def(job).execute_in_process(
+            partition_key=business_date.isoformat() if business_date else None,
             instance=instance,
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
@@ -329,7 +332,7 @@ def run_daily_job(core: str, warehouse: str, business_date: date, work: Path, st
     )
     if not result.success:
         failed = [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
-        print(f"  the daily job FAILED (steps {failed}); the timings below are of what ran")
+        print(f"  the job FAILED (steps {failed}); the timings below are of what ran")
     return seconds
 
 
@@ -357,6 +360,15 @@ def _print_run(title: str, seconds: dict[str, float], wall: float, rows: int) ->
         print(f"  {stage:<28} {took:>7.1f} s{rate}")
     for step, took in sorted(seconds.items(), key=lambda item: -item[1])[:8]:
         print(f"    step {step:<48} {took:>7.1f} s")
+
+
+def _reset_peak_memory() -> float:
+    """This process's peak RSS so far in MB, then reset (Linux), so that the peak printed at the
+    end is the daily runs', not the fill's (which holds a table's copies in memory)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+    return peak
 
 
 def _source_rows(core: str) -> int:
@@ -398,6 +410,7 @@ def main() -> None:
         started = time.perf_counter()
         cut = datetime.combine(cutoff, datetime.min.time(), tzinfo=UTC)  # business dates are UTC
         events = fill(base, core, copies, Phase(None, cut), renamer)
+        filled_peak = _reset_peak_memory()
         rows = _source_rows(core)
         print(
             f"filled {events:,} events ({rows:,} source rows: {copies} copies of the base bank's "
@@ -406,7 +419,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="lana-bench-") as work_dir:
             work = Path(work_dir)
             started = time.perf_counter()
-            first = run_daily_job(core, warehouse, first_date, work, f"bench{suffix}")
+            first = run_job(core, warehouse, first_date, work, f"bench{suffix}")
             _print_run(f"first run ({first_date})", first, time.perf_counter() - started, rows)
 
             started = time.perf_counter()
@@ -417,11 +430,18 @@ def main() -> None:
                 f"({new_events / events:.1%}), {new_rows:,} source rows, in {_seconds(started)}"
             )
             started = time.perf_counter()
-            second = run_daily_job(core, warehouse, last_day, work, f"bench{suffix}")
+            second = run_job(core, warehouse, last_day, work, f"bench{suffix}")
             _print_run(f"second run ({last_day})", second, time.perf_counter() - started, new_rows)
+
+            started = time.perf_counter()
+            refresh = run_job(core, warehouse, None, work, f"bench{suffix}", job="refresh_raw_layer")
+            _print_run("refresh_raw_layer with nothing new", refresh, time.perf_counter() - started, 0)
         me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        print(f"\npeak memory (max RSS): this process {me:,.0f} MB, largest child process {children:,.0f} MB")
+        print(
+            f"\npeak memory (max RSS) during the runs: this process {me:,.0f} MB, largest child process "
+            f"{children:,.0f} MB (the fill before them: {filled_peak:,.0f} MB)"
+        )
     finally:
         if not args.keep:
             with psycopg.connect(admin, autocommit=True) as conn:
