@@ -53,12 +53,21 @@ class Marks:
     """The marks and each table's newest transaction, read once at the start of a check."""
 
     marks: dict[str, Mark]
-    newest: dict[str, int | None]
+    newest: dict[str, int | None]  # per table, the largest tx_id a mark may take now
     version: str
 
     @classmethod
-    def read(cls, store: MarkStore, schema: str, tables: Iterable[str], version: str) -> Marks:
-        return cls(store.read(), store.newest_transactions(schema, tables), version)
+    def read(
+        cls, store: MarkStore, schema: str, tables: Iterable[str], version: str, loaded_below: dict[str, int]
+    ) -> Marks:
+        """`loaded_below`: per table, the extract/load's watermark (every row below it is loaded).
+        A mark never passes it: a load still running may have committed newer rows before older."""
+        newest = store.newest_transactions(schema, tables)
+        capped = {
+            table: top if top is None or table not in loaded_below else min(top, loaded_below[table])
+            for table, top in newest.items()
+        }
+        return cls(store.read(), capped, version)
 
     def valid_mark(self, table: str) -> Mark | None:
         mark, top = self.marks.get(table), self.newest.get(table)

@@ -48,11 +48,16 @@ def _results(outcomes, key_for, rows_read=None) -> Iterator[dg.AssetCheckResult]
         for name in quality.RAW_SUITE_TABLES
     ],
 )
-def raw_layer_expectations(warehouse: Warehouse) -> Iterator[dg.AssetCheckResult]:
+def raw_layer_expectations(
+    core: CoreDatabase, warehouse: Warehouse, meltano_state: MeltanoState
+) -> Iterator[dg.AssetCheckResult]:
     """Each suite on the rows loaded since it last passed (orchestration/checked_rows.py)."""
     store = checked_rows.mark_store(warehouse)
     version = quality.raw_suites_version(warehouse.kind)
-    marks = checked_rows.Marks.read(store, warehouse.raw_schema, quality.RAW_SUITE_TABLES, version)
+    loaded_below = extract_load_of(core, warehouse, meltano_state).watermarks()
+    marks = checked_rows.Marks.read(
+        store, warehouse.raw_schema, quality.RAW_SUITE_TABLES, version, loaded_below
+    )
     if marks.nothing_new():
         for table in quality.RAW_SUITE_TABLES:
             yield dg.AssetCheckResult(

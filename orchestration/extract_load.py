@@ -107,7 +107,19 @@ class ExtractLoad:
         return f"{base}:{self.state_suffix}" if self.state_suffix else base
 
     def watermarks(self) -> dict[str, int]:
-        """Per stream, the transaction id below which the last completed run loaded every row."""
+        """Per stream, the transaction id below which the last completed run loaded every row:
+        read from Meltano's system database when that can be trusted (no Meltano start), else
+        through `meltano state get`."""
+        bookmarks = self.stored_bookmarks()
+        if bookmarks is None:
+            bookmarks = self._bookmarks_through_meltano()
+        return {
+            stream: int(bookmark["replication_key_value"])
+            for stream, bookmark in bookmarks.items()
+            if bookmark.get("replication_key_value") is not None
+        }
+
+    def _bookmarks_through_meltano(self) -> dict[str, dict]:
         result = subprocess.run(
             [str(BIN / "meltano"), "state", "get", self.state_id],
             cwd=REPO,
@@ -119,12 +131,7 @@ class ExtractLoad:
         )
         if result.returncode != 0:
             raise ExtractLoadError(f"cannot read the state {self.state_id}: {result.stderr.strip()[-2000:]}")
-        bookmarks = json.loads(result.stdout).get("singer_state", {}).get("bookmarks", {})
-        return {
-            stream: int(bookmark["replication_key_value"])
-            for stream, bookmark in bookmarks.items()
-            if bookmark.get("replication_key_value") is not None
-        }
+        return json.loads(result.stdout).get("singer_state", {}).get("bookmarks", {})
 
     def stored_bookmarks(self) -> dict[str, dict] | None:
         """The tap's bookmarks as Meltano last committed them, read straight from its system
