@@ -212,13 +212,15 @@ def _money_field_checks(aggregate: str, event_type: str, name: str, dialect: str
 
 
 def raw_suites_version(dialect: str = "postgres") -> str:
-    """Changes whenever the raw suites may: with this module's code or the core's events (their
-    types and amount fields). Known without importing Great Expectations."""
+    """Changes whenever the raw suites may: with this module's code, the core's events (their
+    types and amount fields), aggregates, sides or currencies. Known without importing Great
+    Expectations."""
     events = sorted(
         (aggregate, event_type, cls.__name__, sorted(money_fields(cls)))
         for (aggregate, event_type), cls in registered_events().items()
     )
-    basis = json.dumps([dialect, events]).encode() + Path(__file__).read_bytes()
+    inputs = [dialect, events, list(AGGREGATES), [s.value for s in Side], [c.value for c in Currency]]
+    basis = json.dumps(inputs).encode() + Path(__file__).read_bytes()
     return hashlib.sha256(basis).hexdigest()
 
 
