@@ -10,6 +10,9 @@ else
     fi
     UV=("$PYTHON_BIN" -m uv)
 fi
-"${UV[@]}" sync --frozen --quiet --python "$PYTHON_BIN"
+# Compiled to bytecode once here: uv does not by default, and where PYTHONDONTWRITEBYTECODE is set
+# every process (Dagster's steps, dbt, Meltano and its plugins) would compile each module it
+# imports on every start (Great Expectations' import: 7.7 s instead of 4 s).
+"${UV[@]}" sync --frozen --quiet --compile-bytecode --python "$PYTHON_BIN"
 # shellcheck disable=SC1091
 source .venv/bin/activate
