@@ -10,7 +10,9 @@ too, as they lie past the mark it records. When no table has a row past its mark
 at all (and Great Expectations is not even imported). A whole table is read as a table, not
 through a query: GX fetches a query's whole result into memory (1 GB for 1.4M ledger entries).
 
-Read whole again: every table once the suites' version changes (a new event type or expectation:
+Read whole again: every table when the completeness check finds a table that no longer equals
+the core (rows behind the marks have changed; the suites cross tables), every table once the
+suites' version changes (a new event type or expectation:
 old rows must meet it too), a table whose rows now end below its mark (restored from an older
 copy), and a suite that judges the table as a whole (`Suite.row_by_row`) whenever its table has
 new rows. A failed suite keeps its mark, so its rows are read again until they pass.
@@ -74,6 +76,10 @@ class Marks:
         if mark and mark.suites_version == self.version and top is not None and mark.checked_through <= top:
             return mark
         return None
+
+    def forgotten(self) -> Marks:
+        """No marks: every suite reads its whole table (rows behind the marks have changed)."""
+        return replace(self, marks={})
 
     def nothing_new(self) -> bool:
         """No table has a row its suite has not passed (an empty table has none)."""

@@ -42,22 +42,57 @@ def _results(outcomes, key_for, rows_read=None) -> Iterator[dg.AssetCheckResult]
 
 @dg.multi_asset_check(
     specs=[
-        dg.AssetCheckSpec(
-            GX_CHECK, asset=RAW_KEYS[name], blocking=True, description="GX suite on the raw table"
-        )
-        for name in quality.RAW_SUITE_TABLES
+        *(
+            dg.AssetCheckSpec(
+                COMPLETE_CHECK,
+                asset=key,
+                blocking=True,
+                description="Every core row below the extract/load's watermark is in the raw table, and no "
+                "other (row count and a checksum over the keys)",
+            )
+            for key in RAW_KEYS.values()
+        ),
+        *(
+            dg.AssetCheckSpec(
+                GX_CHECK, asset=RAW_KEYS[name], blocking=True, description="GX suite on the raw table"
+            )
+            for name in quality.RAW_SUITE_TABLES
+        ),
     ],
 )
-def raw_layer_expectations(
+def raw_layer_checks(
     core: CoreDatabase, warehouse: Warehouse, meltano_state: MeltanoState
 ) -> Iterator[dg.AssetCheckResult]:
-    """Each suite on the rows loaded since it last passed (orchestration/checked_rows.py)."""
+    """Completeness, then each GX suite on the rows loaded since it last passed
+    (orchestration/checked_rows.py). One step: when a table is not complete, rows behind the
+    marks have changed, and every suite reads its whole table (their expectations cross tables:
+    a lost event leaves its ledger transaction without it)."""
+    watermarks = extract_load_of(core, warehouse, meltano_state).watermarks()
+    different = incomplete_streams(core.url, warehouse, watermarks)
+    for name, key in RAW_KEYS.items():
+        watermark = watermarks.get(name)
+        yield dg.AssetCheckResult(
+            asset_key=key,
+            check_name=COMPLETE_CHECK,
+            passed=watermark is not None and name not in different,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=(
+                f"raw.{name}: never extracted (no bookmark)"
+                if watermark is None
+                else f"raw.{name}: {different[name]}"
+                if name in different
+                else f"raw.{name}: equals the core below transaction {watermark}"
+            ),
+            metadata={"watermark": watermark or 0},
+        )
+
     store = checked_rows.mark_store(warehouse)
     version = quality.raw_suites_version(warehouse.kind)
-    loaded_below = extract_load_of(core, warehouse, meltano_state).watermarks()
     marks = checked_rows.Marks.read(
-        store, warehouse.raw_schema, quality.RAW_SUITE_TABLES, version, loaded_below
+        store, warehouse.raw_schema, quality.RAW_SUITE_TABLES, version, watermarks
     )
+    if different:
+        marks = marks.forgotten()
     if marks.nothing_new():
         for table in quality.RAW_SUITE_TABLES:
             yield dg.AssetCheckResult(
@@ -103,38 +138,3 @@ def build_report_expectations(reports: tuple[ReportSpec, ...]) -> dg.AssetChecks
         yield from _results(quality.validate(url, suites, warehouse.kind), report_key)
 
     return report_expectations
-
-
-@dg.multi_asset_check(
-    specs=[
-        dg.AssetCheckSpec(
-            COMPLETE_CHECK,
-            asset=key,
-            blocking=True,
-            description="Every core row below the extract/load's watermark is in the raw table, and no other "
-            "(row count and a checksum over the keys)",
-        )
-        for key in RAW_KEYS.values()
-    ],
-)
-def raw_layer_completeness(
-    core: CoreDatabase, warehouse: Warehouse, meltano_state: MeltanoState
-) -> Iterator[dg.AssetCheckResult]:
-    watermarks = extract_load_of(core, warehouse, meltano_state).watermarks()
-    different = incomplete_streams(core.url, warehouse, watermarks)
-    for name, key in RAW_KEYS.items():
-        watermark = watermarks.get(name)
-        yield dg.AssetCheckResult(
-            asset_key=key,
-            check_name=COMPLETE_CHECK,
-            passed=watermark is not None and name not in different,
-            severity=dg.AssetCheckSeverity.ERROR,
-            description=(
-                f"raw.{name}: never extracted (no bookmark)"
-                if watermark is None
-                else f"raw.{name}: {different[name]}"
-                if name in different
-                else f"raw.{name}: equals the core below transaction {watermark}"
-            ),
-            metadata={"watermark": watermark or 0},
-        )

@@ -15,7 +15,7 @@ from orchestration.assets.dbt_models import build_dbt_models
 from orchestration.assets.raw_layer import extract_load
 from orchestration.assets.report_deliveries import build_finance_report_files
 from orchestration.business_days import business_day_closed, daily_reports_fallback
-from orchestration.checks import build_report_expectations, raw_layer_completeness, raw_layer_expectations
+from orchestration.checks import build_report_expectations, raw_layer_checks
 from orchestration.dbt_project import DBT_PROJECT, prepare_manifest
 from orchestration.jobs import daily_reports, refresh_raw_layer
 from orchestration.monitoring import (
@@ -39,8 +39,7 @@ def build_definitions(resources: Mapping[str, object], manifest: Path | None = N
     return dg.Definitions(
         assets=[extract_load, build_dbt_models(manifest), build_finance_report_files(reports)],
         asset_checks=[
-            raw_layer_completeness,
-            raw_layer_expectations,
+            raw_layer_checks,
             build_report_expectations(reports),
             freshness,
         ],

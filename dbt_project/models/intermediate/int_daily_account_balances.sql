@@ -43,7 +43,7 @@ opening as (
     -- An account has a row on every day from its first entry on: its totals the day before.
     select t.account_id, t.debit_total, t.credit_total, t.last_tx_id
     from {{ this }} t
-    where t.day = (select cast({{ dbt.dateadd('day', -1, 'first_day') }} as date) from bounds)
+    where t.day = (select cast({{ dbt.dateadd('day', -1, 'b.first_day') }} as date) from bounds b)
 ),
 {% else %}
 bounds as (
@@ -67,7 +67,7 @@ daily as (
         sum(e.credit_amount) as credits,
         max(e.tx_id) as last_tx_id
     from {{ ref('stg_ledger_entries') }} e
-    where e.effective_date >= (select first_day from bounds)
+    where e.effective_date >= (select b.first_day from bounds b)
     group by e.account_id, e.effective_date
 ),
 

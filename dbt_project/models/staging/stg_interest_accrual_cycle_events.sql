@@ -1,5 +1,9 @@
 {% set key = ['cycle_id', 'sequence'] %}
-{{ config(materialized='incremental', unique_key=key, indexes=lana.incremental_indexes(key, ['tx_id'])) }}
+{{ config(
+    materialized='incremental',
+    unique_key=key,
+    indexes=lana.incremental_indexes(key, ['tx_id'])
+) }}
 
 with source as (
     select * from {{ source('raw', 'interest_accrual_cycle_events') }}

@@ -1,5 +1,9 @@
 {% set key = ['account_id', 'version'] %}
-{{ config(materialized='incremental', unique_key=key, indexes=lana.incremental_indexes(key, ['tx_id'])) }}
+{{ config(
+    materialized='incremental',
+    unique_key=key,
+    indexes=lana.incremental_indexes(key, ['tx_id'])
+) }}
 
 select
     cast(account_id as {{ dbt.type_string() }}) as account_id,

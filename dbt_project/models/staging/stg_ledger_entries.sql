@@ -1,5 +1,9 @@
 {% set key = ['transaction_id', 'entry_index'] %}
-{{ config(materialized='incremental', unique_key=key, indexes=lana.incremental_indexes(key, ['tx_id', 'effective_date'])) }}
+{{ config(
+    materialized='incremental',
+    unique_key=key,
+    indexes=lana.incremental_indexes(key, ['tx_id', 'effective_date'])
+) }}
 
 select
     cast(transaction_id as {{ dbt.type_string() }}) as transaction_id,

@@ -1,4 +1,8 @@
-{{ config(materialized='incremental', unique_key='transaction_id', indexes=lana.incremental_indexes('transaction_id', ['tx_id'])) }}
+{{ config(
+    materialized='incremental',
+    unique_key='transaction_id',
+    indexes=lana.incremental_indexes('transaction_id', ['tx_id'])
+) }}
 
 select
     cast(id as {{ dbt.type_string() }}) as transaction_id,
