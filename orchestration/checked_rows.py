@@ -12,10 +12,10 @@ through a query: GX fetches a query's whole result into memory (1 GB for 1.4M le
 
 Read whole again: every table when the completeness check finds a table that no longer equals
 the core (rows behind the marks have changed; the suites cross tables), every table once the
-suites' version changes (a new event type or expectation:
-old rows must meet it too), a table whose rows now end below its mark (restored from an older
-copy), and a suite that judges the table as a whole (`Suite.row_by_row`) whenever its table has
-new rows. A failed suite keeps its mark, so its rows are read again until they pass.
+suites' version changes (a new event type or expectation: old rows must meet it too), a table
+whose rows now end below its mark (restored from an older copy), and a suite that judges the
+table as a whole (`Suite.row_by_row`) whenever its table has new rows. A failed suite keeps its
+mark, so its rows are read again until they pass.
 
 The marks live in the private schema (dataset), which only the checks' and dbt's role may use:
 the loader cannot move them.
@@ -30,6 +30,7 @@ from typing import Protocol
 import psycopg
 from psycopg import sql
 
+from orchestration.completeness import RawLayer
 from orchestration.pseudonymisation import private_schema
 from orchestration.quality import Outcome, Suite
 
@@ -45,8 +46,6 @@ class Mark:
 class MarkStore(Protocol):
     def read(self) -> dict[str, Mark]: ...
 
-    def newest_transactions(self, schema: str, tables: Iterable[str]) -> dict[str, int | None]: ...
-
     def write(self, marks: dict[str, Mark]) -> None: ...
 
 
@@ -60,11 +59,16 @@ class Marks:
 
     @classmethod
     def read(
-        cls, store: MarkStore, schema: str, tables: Iterable[str], version: str, loaded_below: dict[str, int]
+        cls,
+        store: MarkStore,
+        raw: RawLayer,
+        tables: Iterable[str],
+        version: str,
+        loaded_below: dict[str, int],
     ) -> Marks:
         """`loaded_below`: per table, the extract/load's watermark (every row below it is loaded).
         A mark never passes it: a load still running may have committed newer rows before older."""
-        newest = store.newest_transactions(schema, tables)
+        newest = {table: _newest_transaction(raw, table) for table in tables}
         capped = {
             table: top if top is None or table not in loaded_below else min(top, loaded_below[table])
             for table, top in newest.items()
@@ -92,6 +96,11 @@ class Marks:
         """Nothing new, in words, for the check's description."""
         top = self.newest.get(table)
         return "no rows yet" if top is None else f"no rows after transaction {top}, which passed before"
+
+
+def _newest_transaction(raw: RawLayer, table: str) -> int | None:
+    (top,) = raw.fetch_row(f"SELECT max(tx_id) FROM {raw.raw_relation(table)}")
+    return None if top is None else int(top)
 
 
 @dataclass(frozen=True)
@@ -171,15 +180,6 @@ class PostgresMarks:
             ).fetchall()
         return {name: Mark(int(through), version) for name, through, version in rows}
 
-    def newest_transactions(self, schema: str, tables: Iterable[str]) -> dict[str, int | None]:
-        newest: dict[str, int | None] = {}
-        with psycopg.connect(self.conninfo) as conn:
-            for table in tables:
-                relation = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
-                row = conn.execute(sql.SQL("SELECT max(tx_id) FROM {}").format(relation)).fetchone()
-                newest[table] = None if row is None or row[0] is None else int(row[0])
-        return newest
-
     def write(self, marks: dict[str, Mark]) -> None:
         with psycopg.connect(self.conninfo) as conn:
             self._prepare(conn)
@@ -217,19 +217,6 @@ class BigQueryMarks:
     def read(self) -> dict[str, Mark]:
         rows = self._client().query(f"SELECT table_name, checked_through, suites_version FROM {self.table}")
         return {r["table_name"]: Mark(int(r["checked_through"]), r["suites_version"]) for r in rows.result()}
-
-    def newest_transactions(self, schema: str, tables: Iterable[str]) -> dict[str, int | None]:
-        from google.cloud import bigquery
-
-        client = bigquery.Client(project=self.project)
-        query = " UNION ALL ".join(
-            f"SELECT '{t}' AS table_name, max(tx_id) AS newest FROM `{self.project}.{schema}.{t}`"
-            for t in tables
-        )
-        return {
-            r["table_name"]: None if r["newest"] is None else int(r["newest"])
-            for r in client.query(query).result()
-        }
 
     def write(self, marks: dict[str, Mark]) -> None:
         """Two statements, not one transaction: lost in between, the marks only make the next run

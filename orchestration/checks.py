@@ -88,9 +88,7 @@ def raw_layer_checks(
 
     store = checked_rows.mark_store(warehouse)
     version = quality.raw_suites_version(warehouse.kind)
-    marks = checked_rows.Marks.read(
-        store, warehouse.raw_schema, quality.RAW_SUITE_TABLES, version, watermarks
-    )
+    marks = checked_rows.Marks.read(store, warehouse, quality.RAW_SUITE_TABLES, version, watermarks)
     if different:
         marks = marks.forgotten()
     if marks.nothing_new():

@@ -56,9 +56,11 @@ def test_the_raw_checks_read_each_row_until_it_passes_and_then_only_newer_rows(w
     again; a failing one is, until they pass; new suites or a table restored to fewer rows are
     read whole again; with no row past the marks, nothing is read."""
     from orchestration import checked_rows
+    from orchestration.resources import Warehouse
 
     prepare_raw_schema(warehouse_url, "raw")
     store = checked_rows.PostgresMarks(warehouse_url)
+    raw = Warehouse(url=warehouse_url)
     (suite,) = [s for s in quality.raw_suites("raw") if s.table == "btc_price_events"]
     version = quality.raw_suites_version()
 
@@ -72,7 +74,7 @@ def test_the_raw_checks_read_each_row_until_it_passes_and_then_only_newer_rows(w
             )
 
     def marks(suites_version: str = version) -> checked_rows.Marks:
-        return checked_rows.Marks.read(store, "raw", [suite.table], suites_version, {})
+        return checked_rows.Marks.read(store, raw, [suite.table], suites_version, {})
 
     def check(suites_version: str = version) -> tuple[bool, str]:
         plan = checked_rows.plan([suite], marks(suites_version))
@@ -90,7 +92,7 @@ def test_the_raw_checks_read_each_row_until_it_passes_and_then_only_newer_rows(w
     price(5, -1)  # behind the mark: never read again by the same suites
     price(12, 101_000_00)
     # A load still running (watermark 11) may have committed newer rows before older: no mark past it.
-    assert checked_rows.Marks.read(store, "raw", [suite.table], version, {suite.table: 11}).newest == {
+    assert checked_rows.Marks.read(store, raw, [suite.table], version, {suite.table: 11}).newest == {
         suite.table: 11
     }
     assert check() == (True, "rows from transaction 10 on (earlier ones passed before)")
