@@ -25,6 +25,7 @@ JOURNAL_ID = uuid5(UUID("6f1c1f63-5a0e-4d4b-9b4c-6b5f1c0a7e01"), "journal:genera
 JOURNAL_NAME = "General ledger"
 
 LARGEST_STORED_AMOUNT = 2**63 - 1  # the ledger's bigint columns
+_SIDES = {side.value: side for side in Side}
 
 
 @dataclass(eq=False)
@@ -117,19 +118,25 @@ class PostgresLedger:
             "SELECT b.account_id, b.currency, b.version, b.debit_total, b.credit_total, b.balance, "
             "a.normal_side FROM ledger_current_balances b JOIN ledger_accounts a ON a.id = b.account_id "
             f"WHERE b.account_id = ANY(%s) ORDER BY b.account_id{lock}",
-            (sorted(set(account_ids)),),
+            (list(set(account_ids)),),  # the ORDER BY, not this list, orders the locks
         ).fetchall()
-        found = {row[0]: Balance(*row[:6], normal_side=Side(row[6])) for row in rows}
-        missing = [str(a) for a in account_ids if a not in found]
-        if missing:
-            raise NotFound(f"ledger account(s) {', '.join(sorted(set(missing)))} do not exist")
+        found = {row[0]: Balance(*row[:6], normal_side=_SIDES[row[6]]) for row in rows}
+        _require_all(account_ids, found)
         return found
 
     def balance(self, account_id: UUID, for_update: bool = False) -> int:
         return self.balances([account_id], for_update)[account_id].balance
 
     def balances_of(self, account_ids: Sequence[UUID]) -> dict[UUID, int]:
-        return {account_id: b.balance for account_id, b in self.balances(account_ids).items()}
+        # Only the balances: the end-of-day batch reads every facility's accounts through here.
+        found = dict(
+            self.conn.execute(
+                "SELECT account_id, balance FROM ledger_current_balances WHERE account_id = ANY(%s)",
+                (list(set(account_ids)),),
+            ).fetchall()
+        )
+        _require_all(account_ids, found)
+        return found
 
     def post(self, transactions: Sequence[LedgerTransaction], recorded_at: datetime) -> int:
         """Write transactions, entries, balance history and new balances; returns entries written."""
@@ -169,6 +176,12 @@ class PostgresLedger:
             },
         )
         return len(entry_rows)
+
+
+def _require_all(account_ids: Sequence[UUID], found: dict[UUID, object]) -> None:
+    missing = {str(a) for a in account_ids if a not in found}
+    if missing:
+        raise NotFound(f"ledger account(s) {', '.join(sorted(missing))} do not exist")
 
 
 def _apply(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import ClassVar, Self
 from uuid import UUID
 
 from core_app.domain.events import DomainEvent
+
+_CONTAINERS = (list, dict, set)
 
 
 @dataclass
@@ -37,11 +38,14 @@ class Aggregate:
         """An independent copy. Aggregate state holds immutable values (ids, dates, enums, frozen
         models and dataclasses) and flat containers of them, so copying the containers suffices.
         """
-        twin = copy.copy(self)
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, list | dict | set):
-                setattr(twin, f.name, copy.copy(value))
+        # Straight from the instance's __dict__: the aggregate cache clones on every load and
+        # commit, and copy.copy plus dataclasses.fields cost more than the rest of a daily accrual.
+        state = {
+            name: value.copy() if isinstance(value, _CONTAINERS) else value
+            for name, value in self.__dict__.items()
+        }
+        twin = object.__new__(type(self))
+        twin.__dict__.update(state)
         return twin
 
     def mark_stored(self) -> None:

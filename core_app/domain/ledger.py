@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -132,6 +133,9 @@ def _entity_account(
     )
 
 
+# An entity's accounts are derived from its id (uuid5); the end-of-day batch asks for every
+# facility's accounts daily, so the derivations are remembered (they are immutable values).
+@lru_cache(maxsize=200_000)
 def deposit_account_ledger(deposit_account_id: UUID) -> Account:
     return _entity_account(deposit_account_id, "2100", "customer-deposits")
 
@@ -146,6 +150,7 @@ class FacilityAccounts:
         return (self.loans_receivable, self.interest_receivable, self.collateral)
 
 
+@lru_cache(maxsize=200_000)
 def facility_ledger(facility_id: UUID) -> FacilityAccounts:
     return FacilityAccounts(
         loans_receivable=_entity_account(facility_id, "1200", "loans-receivable"),

@@ -215,6 +215,45 @@ def test_the_database_refuses_an_unbalanced_transaction_written_behind_the_core(
     assert row_counts(core_url) == before
 
 
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "INSERT INTO ledger_entries (transaction_id, entry_index, account_id, side, amount, currency, "
+        "effective_date, recorded_at) VALUES "
+        "(%(txn)s, 0, %(ghost)s, 'debit', 1, 'USD', '2025-01-01', now()), "
+        "(%(txn)s, 1, %(ghost)s, 'credit', 1, 'USD', '2025-01-01', now())",
+        "INSERT INTO ledger_entries (transaction_id, entry_index, account_id, side, amount, currency, "
+        "effective_date, recorded_at) VALUES "
+        "(%(ghost)s, 0, %(cash)s, 'debit', 1, 'USD', '2025-01-01', now()), "
+        "(%(ghost)s, 1, %(capital)s, 'credit', 1, 'USD', '2025-01-01', now())",
+        "INSERT INTO ledger_balance_history (account_id, version, transaction_id, currency, debit_total, "
+        "credit_total, balance, effective_date, recorded_at) "
+        "VALUES (%(ghost)s, 1, %(txn)s, 'USD', 1, 0, 1, '2025-01-01', now())",
+        "INSERT INTO ledger_balance_history (account_id, version, transaction_id, currency, debit_total, "
+        "credit_total, balance, effective_date, recorded_at) "
+        "VALUES (%(cash)s, 99999, %(ghost)s, 'USD', 1, 0, 1, '2025-01-01', now())",
+    ],
+    ids=["entry-account", "entry-transaction", "history-account", "history-transaction"],
+)
+def test_the_database_refuses_ledger_rows_that_refer_to_nothing(core_url: str, statement: str) -> None:
+    """Entries and balance history are checked against their accounts and transactions once per
+    statement (no per-row foreign key): a row referring to neither is refused all the same."""
+    txn = uuid4()
+    before = row_counts(core_url)
+    with (
+        psycopg.connect(core_url) as conn,
+        pytest.raises(psycopg.errors.ForeignKeyViolation, match="does not exist"),
+    ):
+        conn.execute(
+            "INSERT INTO ledger_transactions (id, journal_id, template, effective_date, correlation_id, "
+            "description, recorded_at) SELECT %s, id, 'HAND', '2025-01-01', %s, 'hand', now() "
+            "FROM ledger_journals",
+            (txn, uuid4()),
+        )
+        conn.execute(statement, {"txn": txn, "ghost": uuid4(), "cash": CASH.id, "capital": SHARE_CAPITAL.id})
+    assert row_counts(core_url) == before
+
+
 def test_domain_refuses_unbalanced_before_the_database_sees_it() -> None:
     with pytest.raises(UnbalancedTransaction):
         LedgerTransaction(
