@@ -30,7 +30,7 @@ ORCHESTRATOR = Role("lana_orchestrator", "Dagster: owns its run storage database
 ROLES = (CORE_APP, EXTRACTOR, LOADER, TRANSFORMER, ANALYST, ORCHESTRATOR)
 
 # The core's own bookkeeping, never extracted: the extractor may not read it.
-CORE_PRIVATE_TABLES = ("schema_migrations", "ledger_current_balances")
+CORE_PRIVATE_TABLES = ("schema_migrations", "ledger_current_balances", "ledger_settlement")
 
 
 def ensure_roles(conn: psycopg.Connection) -> None:
@@ -65,7 +65,7 @@ def grant_core_access(conninfo: str) -> None:
             sql.SQL("GRANT USAGE ON SCHEMA public TO {}, {}").format(app, extractor),
             sql.SQL("GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {}").format(app),
             sql.SQL("REVOKE INSERT ON schema_migrations FROM {}").format(app),
-            sql.SQL("GRANT UPDATE ON ledger_current_balances TO {}").format(app),
+            sql.SQL("GRANT UPDATE ON ledger_current_balances, ledger_settlement TO {}").format(app),
             sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(app),
             sql.SQL("GRANT SELECT ON {} TO {}").format(published, extractor),
         ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID, uuid5
 
 import psycopg
@@ -14,8 +14,8 @@ from core_app.domain.errors import LimitExceeded, NotFound, UnbalancedTransactio
 from core_app.domain.ledger import (
     ACCOUNT_SETS,
     OMNIBUS_ACCOUNTS,
+    SETTLED_AFTER_COMMIT,
     Account,
-    Entry,
     LedgerTransaction,
     Side,
     balance_on_normal_side,
@@ -112,13 +112,13 @@ class PostgresLedger:
         """Current balances; with `for_update`, locked until the end of the transaction.
 
         Rows are locked in account-id order so that two writers never wait on each other in a cycle.
+        Accounts settled after commit (domain.ledger.SETTLED_AFTER_COMMIT) are never locked: their
+        balance is as of the last settlement.
         """
-        lock = " FOR UPDATE OF b" if for_update else ""
+        ids = list(set(account_ids))
+        locked = [a for a in ids if a not in SETTLED_AFTER_COMMIT] if for_update else []
         rows = self.conn.execute(
-            "SELECT b.account_id, b.currency, b.version, b.debit_total, b.credit_total, b.balance, "
-            "a.normal_side FROM ledger_current_balances b JOIN ledger_accounts a ON a.id = b.account_id "
-            f"WHERE b.account_id = ANY(%s) ORDER BY b.account_id{lock}",
-            (list(set(account_ids)),),  # the ORDER BY, not this list, orders the locks
+            BALANCES_SQL, {"locked": locked, "read": [a for a in ids if a not in locked]}
         ).fetchall()
         found = {row[0]: Balance(*row[:6], normal_side=_SIDES[row[6]]) for row in rows}
         _require_all(account_ids, found)
@@ -139,12 +139,15 @@ class PostgresLedger:
         return found
 
     def post(self, transactions: Sequence[LedgerTransaction], recorded_at: datetime) -> int:
-        """Write transactions, entries, balance history and new balances; returns entries written."""
+        """Write transactions, entries, and the balance history and new balances of the accounts not
+        settled after commit; returns entries written."""
         if not transactions:
             return 0
         balances = self.balances([e.account.id for t in transactions for e in t.entries], for_update=True)
+        # Every account's running totals are moved, so that a posting that would pass the ledger's
+        # limit is refused now; those of accounts settled after commit are then left to `settle`.
         entry_rows, history_rows = _apply(transactions, balances)
-        touched = {balances[row["account_id"]] for row in history_rows}
+        history_rows = [row for row in history_rows if row["account_id"] not in SETTLED_AFTER_COMMIT]
         self.conn.execute(
             POST_SQL,
             {
@@ -163,19 +166,55 @@ class PostgresLedger:
                 ),
                 "entries": _json(entry_rows),
                 "history": _json(history_rows),
-                "balances": _json(
-                    {
-                        "account_id": b.account_id,
-                        "version": b.version,
-                        "debit_total": b.debit_total,
-                        "credit_total": b.credit_total,
-                        "balance": b.balance,
-                    }
-                    for b in touched
-                ),
+                "balances": _balances_json(balances[row["account_id"]] for row in history_rows),
             },
         )
         return len(entry_rows)
+
+    def settle(self, recorded_at: datetime) -> int:
+        """Bring the balances and balance history of the accounts settled after commit up to date.
+
+        Reads the entries on those accounts of every transaction below the horizon (the oldest
+        transaction id still running: every transaction below it has committed or rolled back, so
+        none can appear there later) and at or above the last settlement's horizon, in the order
+        their transactions began writing, and writes them in one transaction with the new horizon:
+        an entry is settled exactly once, however late its command committed. Settlements queue on
+        the settlement row.
+        Returns the entries settled.
+        """
+        accounts = list(SETTLED_AFTER_COMMIT)
+        with self.conn.transaction():
+            (since,) = self.conn.execute(
+                "SELECT settled_below::text FROM ledger_settlement FOR UPDATE"
+            ).fetchone()  # type: ignore[misc]
+            (horizon,) = self.conn.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text").fetchone()  # type: ignore[misc]
+            entries = self.conn.execute(
+                "SELECT e.account_id, e.side, e.amount, e.transaction_id, e.effective_date "
+                "FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id "
+                "WHERE e.tx_id >= %(since)s::xid8 AND e.tx_id < %(horizon)s::xid8 "
+                "AND e.account_id = ANY(%(accounts)s) "
+                "ORDER BY e.tx_id, t.global_position, e.entry_index",
+                {"since": since, "horizon": horizon, "accounts": accounts},
+            ).fetchall()
+            balances = self.balances(accounts)  # only settlements write these rows
+            history_rows = []
+            for account_id, side, amount, transaction_id, effective_date in entries:
+                state = balances[account_id]
+                _move(state, _SIDES[side], amount, _OMNIBUS_CODES[account_id])
+                history_rows.append(_history_row(state, transaction_id, effective_date))
+            self.conn.execute(
+                SETTLE_SQL,
+                {
+                    "at": recorded_at,
+                    "horizon": horizon,
+                    "history": _json(history_rows),
+                    "balances": _balances_json(balances[row["account_id"]] for row in history_rows),
+                },
+            )
+        return len(entries)
+
+
+_OMNIBUS_CODES = {a.id: a.code for a in OMNIBUS_ACCOUNTS}
 
 
 def _require_all(account_ids: Sequence[UUID], found: dict[UUID, object]) -> None:
@@ -193,7 +232,12 @@ def _apply(
     for txn in transactions:
         for index, entry in enumerate(txn.entries):
             state = balances[entry.account.id]
-            _move(state, entry)
+            if state.currency != entry.currency.value:
+                raise UnbalancedTransaction(
+                    f"entry on {entry.account.code} is in {entry.currency.value}, "
+                    f"the account is in {state.currency}"
+                )
+            _move(state, entry.side, entry.amount, entry.account.code)
             entry_rows.append(
                 {
                     "transaction_id": txn.id,
@@ -205,58 +249,68 @@ def _apply(
                     "effective_date": txn.effective_date,
                 }
             )
-            history_rows.append(
-                {
-                    "account_id": entry.account.id,
-                    "version": state.version,
-                    "transaction_id": txn.id,
-                    "currency": state.currency,
-                    "debit_total": state.debit_total,
-                    "credit_total": state.credit_total,
-                    "balance": state.balance,
-                    "effective_date": txn.effective_date,
-                }
-            )
+            history_rows.append(_history_row(state, txn.id, txn.effective_date))
     return entry_rows, history_rows
 
 
-def _move(state: Balance, entry: Entry) -> None:
-    if state.currency != entry.currency.value:
-        raise UnbalancedTransaction(
-            f"entry on {entry.account.code} is in {entry.currency.value}, the account is in {state.currency}"
-        )
-    if entry.side is Side.DEBIT:
-        state.debit_total += entry.amount
+def _move(state: Balance, side: Side, amount: int, code: str) -> None:
+    if side is Side.DEBIT:
+        state.debit_total += amount
     else:
-        state.credit_total += entry.amount
+        state.credit_total += amount
     if max(state.debit_total, state.credit_total) > LARGEST_STORED_AMOUNT:
         raise LimitExceeded(
-            f"account {entry.account.code}'s running total would exceed the largest amount "
-            f"the ledger stores ({LARGEST_STORED_AMOUNT:,} minor units)"
+            f"account {code}'s running total would exceed "
+            f"the largest amount the ledger stores ({LARGEST_STORED_AMOUNT:,} minor units)"
         )
     state.balance = balance_on_normal_side(state.normal_side, state.debit_total, state.credit_total)
     state.version += 1
 
 
-# One statement for a whole posting; its inputs travel as JSON, which is much cheaper to build than
-# one array per column.
-POST_SQL = """
-WITH transactions AS (
-    INSERT INTO ledger_transactions (id, journal_id, template, effective_date, correlation_id,
-                                     description, metadata, recorded_at)
-    SELECT x.id, %(journal)s, x.template, x.effective_date, x.correlation_id, x.description,
-           x.metadata, %(at)s
-      FROM jsonb_to_recordset(%(transactions)s::jsonb) AS x(
-           id uuid, template text, effective_date date, correlation_id uuid,
-           description text, metadata jsonb)
-), entries AS (
-    INSERT INTO ledger_entries (transaction_id, entry_index, account_id, side, amount, currency,
-                                effective_date, recorded_at)
-    SELECT x.*, %(at)s
-      FROM jsonb_to_recordset(%(entries)s::jsonb) AS x(
-           transaction_id uuid, entry_index int, account_id uuid, side text, amount bigint,
-           currency text, effective_date date)
-), history AS (
+def _history_row(state: Balance, transaction_id: UUID, effective_date: date) -> dict:
+    return {
+        "account_id": state.account_id,
+        "version": state.version,
+        "transaction_id": transaction_id,
+        "currency": state.currency,
+        "debit_total": state.debit_total,
+        "credit_total": state.credit_total,
+        "balance": state.balance,
+        "effective_date": effective_date,
+    }
+
+
+def _balances_json(states: Iterable[Balance]) -> str:
+    return _json(
+        {
+            "account_id": b.account_id,
+            "version": b.version,
+            "debit_total": b.debit_total,
+            "credit_total": b.credit_total,
+            "balance": b.balance,
+        }
+        for b in set(states)
+    )
+
+
+# The accounts a posting moves: those it may lock, locked in id order, and the others read.
+BALANCES_SQL = """
+WITH locked AS MATERIALIZED (
+    SELECT account_id FROM ledger_current_balances
+     WHERE account_id = ANY(%(locked)s::uuid[]) ORDER BY account_id FOR UPDATE
+), wanted AS (
+    SELECT account_id FROM locked UNION ALL SELECT unnest(%(read)s::uuid[])
+)
+SELECT b.account_id, b.currency, b.version, b.debit_total, b.credit_total, b.balance, a.normal_side
+  FROM wanted w
+  JOIN ledger_current_balances b ON b.account_id = w.account_id
+  JOIN ledger_accounts a ON a.id = b.account_id
+"""
+
+# Balance history rows and the balances they end at, from JSON (parameters `history`, `balances`,
+# `at`): the tail of a posting and the whole of a settlement.
+_HISTORY_AND_BALANCES = """
+history AS (
     INSERT INTO ledger_balance_history (account_id, version, transaction_id, currency,
                                         debit_total, credit_total, balance, effective_date,
                                         recorded_at)
@@ -272,6 +326,37 @@ UPDATE ledger_current_balances b
        account_id uuid, version int, debit_total bigint, credit_total bigint, balance bigint)
  WHERE b.account_id = x.account_id
 """
+
+# One statement for a whole posting; its inputs travel as JSON, which is much cheaper to build than
+# one array per column.
+POST_SQL = (
+    """
+WITH transactions AS (
+    INSERT INTO ledger_transactions (id, journal_id, template, effective_date, correlation_id,
+                                     description, metadata, recorded_at)
+    SELECT x.id, %(journal)s, x.template, x.effective_date, x.correlation_id, x.description,
+           x.metadata, %(at)s
+      FROM jsonb_to_recordset(%(transactions)s::jsonb) AS x(
+           id uuid, template text, effective_date date, correlation_id uuid,
+           description text, metadata jsonb)
+), entries AS (
+    INSERT INTO ledger_entries (transaction_id, entry_index, account_id, side, amount, currency,
+                                effective_date, recorded_at)
+    SELECT x.*, %(at)s
+      FROM jsonb_to_recordset(%(entries)s::jsonb) AS x(
+           transaction_id uuid, entry_index int, account_id uuid, side text, amount bigint,
+           currency text, effective_date date)
+), """
+    + _HISTORY_AND_BALANCES
+)
+
+SETTLE_SQL = (
+    """
+WITH settlement AS (
+    UPDATE ledger_settlement SET settled_below = %(horizon)s::xid8, settled_at = %(at)s
+), """
+    + _HISTORY_AND_BALANCES
+)
 
 
 def _json(rows: Iterable[dict]) -> str:

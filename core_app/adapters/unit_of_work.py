@@ -164,6 +164,9 @@ class PostgresDatabase:
     def load(self, cls: type[A], aggregate_id: UUID) -> A:
         return self.event_store().load(cls, aggregate_id)
 
+    def settle_ledger(self) -> int:
+        return self.ledger.settle(self.clock.now())
+
     def close(self) -> None:
         self.conn.close()
 

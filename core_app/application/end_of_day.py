@@ -36,6 +36,7 @@ class EndOfDayReport:
     non_accrual: int = 0
     closed: int = 0
     allowance_change: int = 0  # cents booked to the allowance (negative: released)
+    settled_entries: int = 0  # entries brought into the running balances settled after commit
 
 
 class EndOfDay:
@@ -73,6 +74,9 @@ class EndOfDay:
                     self._close(uow, facility, day, report)
                 uow.commit()
         self._close_business_day(day, report)
+        # The day's commands and this batch in the running balances of cash, income and the other
+        # accounts commands post to (only what has committed by now; the rest on the next run).
+        report.settled_entries = self.ctx.db.settle_ledger()
         return report
 
     def _close_business_day(self, day: date, report: EndOfDayReport) -> None:

@@ -23,7 +23,8 @@ A = TypeVar("A", bound=Aggregate)
 
 class LedgerBalances(Protocol):
     def balance(self, account_id: UUID, for_update: bool = False) -> int:
-        """The account's balance on its normal side (with `for_update`, locked until commit)."""
+        """The account's balance on its normal side (with `for_update`, locked until commit); for an
+        account settled after commit, as of the last settlement, never locked."""
         ...
 
     def balances_of(self, account_ids: Sequence[UUID]) -> dict[UUID, int]:
@@ -102,6 +103,12 @@ class Database(Protocol):
 
     def load(self, cls: type[A], aggregate_id: UUID) -> A:
         """The aggregate's current state, read only (no unit of work)."""
+        ...
+
+    def settle_ledger(self) -> int:
+        """Bring the running balances of the accounts settled after commit
+        (domain.ledger.SETTLED_AFTER_COMMIT) up to date with every command that has finished;
+        returns the entries settled."""
         ...
 
     def close(self) -> None: ...

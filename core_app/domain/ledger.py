@@ -116,6 +116,13 @@ OMNIBUS_ACCOUNTS = (
     COLLATERAL_OWED,
 )
 
+# Accounts that nearly every command posts to (cash, income, fees, collateral owed). Commands write
+# their entries but not their running balances: those, and their balance history, are brought up to
+# date after commit by the ledger's settlement (the end-of-day batch runs it), so that commands of
+# different customers never queue on one balance row. The allowance is not among them: the
+# end-of-day batch reads it, locked, to true it up to the provisioning policy.
+SETTLED_AFTER_COMMIT: frozenset[UUID] = frozenset(a.id for a in OMNIBUS_ACCOUNTS if a != ALLOWANCE)
+
 
 def _entity_account(
     entity_id: UUID, set_code: str, purpose: str, currency: Currency = Currency.USD

@@ -154,6 +154,9 @@ class FakeDatabase:
             raise NotFound(f"{cls.aggregate_type.replace('_', ' ')} {aggregate_id} does not exist")
         return cls.rehydrate(aggregate_id, list(stream))
 
+    def settle_ledger(self) -> int:
+        return 0  # every posting moves its balances at once here
+
     def events(self, aggregate_type: str, aggregate_id: UUID) -> list[str]:
         return [e.event_type for e in self.streams.get((aggregate_type, aggregate_id), [])]
 
