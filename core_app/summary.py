@@ -41,10 +41,13 @@ def database_summary(conninfo: str) -> DatabaseSummary:
                 "FROM ledger_entries GROUP BY currency ORDER BY currency"
             ).fetchall()
         )
+        # From the entries, not ledger_current_balances: the accounts settled after commit have
+        # their running balance there only as of the last settlement.
         summary.balances_by_set = conn.execute(
-            "SELECT s.code, s.name, a.currency, sum(b.balance)::bigint FROM ledger_current_balances b "
-            "JOIN ledger_accounts a ON a.id = b.account_id "
-            "JOIN ledger_account_sets s ON s.id = a.account_set_id "
+            "SELECT s.code, s.name, a.currency, "
+            "coalesce(sum(CASE WHEN e.side = a.normal_side THEN e.amount ELSE -e.amount END), 0)::bigint "
+            "FROM ledger_accounts a JOIN ledger_account_sets s ON s.id = a.account_set_id "
+            "LEFT JOIN ledger_entries e ON e.account_id = a.id "
             "GROUP BY s.code, s.name, a.currency ORDER BY s.code"
         ).fetchall()
         summary.facilities_by_status = dict(

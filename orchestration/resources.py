@@ -109,9 +109,10 @@ class Warehouse(dg.ConfigurableResource):
         return {"LANA_BQ_PROJECT": self.bigquery_project, **common}
 
     @contextmanager
-    def dbt_environment_applied(self) -> Iterator[None]:
-        """dagster-dbt hands dbt this process's environment: set the warehouse's for one call."""
-        wanted = self.dbt_environment()
+    def dbt_environment_applied(self, **extra: str) -> Iterator[None]:
+        """dagster-dbt hands dbt this process's environment: set the warehouse's (and `extra`) for
+        one call."""
+        wanted = {**self.dbt_environment(), **extra}
         saved = {name: os.environ.get(name) for name in wanted}
         os.environ.update(wanted)
         try:

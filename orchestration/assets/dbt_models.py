@@ -1,7 +1,6 @@
 """Every dbt model and seed as an asset; dbt's tests become asset checks on them."""
 
 # No `from __future__ import annotations`: Dagster reads these annotations at definition time.
-import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -36,10 +35,11 @@ def build_dbt_models(manifest: Path) -> dg.AssetsDefinition:
             core.require_closed(date.fromisoformat(context.partition_key))
         except BusinessDayNotClosed as refused:
             raise dg.Failure(str(refused)) from None
-        as_of = {"as_of_date": context.partition_key}
-        command = ["build", "--target", warehouse.dbt_target, "--vars", json.dumps(as_of)]
+        command = ["build", "--target", warehouse.dbt_target]
         warehouse.install_pseudonymisation_key()
-        with warehouse.dbt_environment_applied():
+        # The date by environment (read by the `lana.date_var` macro), not --vars: a change of
+        # --vars makes dbt re-parse the whole project, a changed variable only what reads it.
+        with warehouse.dbt_environment_applied(DBT_LANA_AS_OF_DATE=context.partition_key):
             yield from dbt.cli(command, context=context).stream()
 
     return dbt_models
