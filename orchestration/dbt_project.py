@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -42,6 +43,30 @@ def prepare_manifest(force: bool = False) -> Path:
         if result.returncode != 0:
             raise RuntimeError(f"dbt parse failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
     return manifest
+
+
+def keep_parse_state(target_path: Path) -> None:
+    """A finished build's parse state becomes the project's, for the next build to start from.
+
+    dagster-dbt gives each invocation a target folder of its own, seeded with the project's
+    `partial_parse.msgpack`; dbt re-parses the whole project when that state was made under another
+    profile (the code location parses without the warehouse's environment), so without this every
+    daily build parsed everything. dbt checks the state itself (files, profile, variables) and
+    falls back to a full parse when it does not match: a stale one costs time, never correctness.
+    """
+    source = _in_project(target_path) / "partial_parse.msgpack"
+    if not source.is_file():
+        return
+    # Where dagster-dbt looks for the state it seeds each invocation with.
+    destination = _in_project(Path(os.getenv("DBT_TARGET_PATH", "target"))) / source.name
+    staged = destination.with_name(f"{source.name}.{os.getpid()}.tmp")
+    shutil.copyfile(source, staged)
+    os.replace(staged, destination)  # whole or not at all, if two builds finish at once
+
+
+def _in_project(path: Path) -> Path:
+    """dbt runs in the project folder: a relative target path is relative to it."""
+    return path if path.is_absolute() else PROJECT_DIR / path
 
 
 def _changed_since(manifest: Path) -> bool:

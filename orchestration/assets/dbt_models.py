@@ -9,7 +9,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from orchestration.dbt_project import DBT_PROJECT, LanaDbtTranslator
+from orchestration.dbt_project import DBT_PROJECT, LanaDbtTranslator, keep_parse_state
 from orchestration.partitions import business_dates
 from orchestration.resources import BusinessDayNotClosed, CoreDatabase, Warehouse
 
@@ -40,6 +40,8 @@ def build_dbt_models(manifest: Path) -> dg.AssetsDefinition:
         # The date by environment (read by the `lana.date_var` macro), not --vars: a change of
         # --vars makes dbt re-parse the whole project, a changed variable only what reads it.
         with warehouse.dbt_environment_applied(DBT_LANA_AS_OF_DATE=context.partition_key):
-            yield from dbt.cli(command, context=context).stream()
+            invocation = dbt.cli(command, context=context)
+            yield from invocation.stream()
+        keep_parse_state(invocation.target_path)
 
     return dbt_models
