@@ -187,7 +187,8 @@ class PostgresLedger:
             (since,) = self.conn.execute(
                 "SELECT settled_below::text FROM ledger_settlement FOR UPDATE"
             ).fetchone()  # type: ignore[misc]
-            (horizon,) = self.conn.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text").fetchone()  # type: ignore[misc]
+            horizon_row = self.conn.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
+            (horizon,) = horizon_row.fetchone()  # type: ignore[misc]
             entries = self.conn.execute(
                 "SELECT e.account_id, e.side, e.amount, e.transaction_id, e.effective_date "
                 "FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id "
@@ -353,7 +354,9 @@ WITH transactions AS (
 SETTLE_SQL = (
     """
 WITH settlement AS (
-    UPDATE ledger_settlement SET settled_below = %(horizon)s::xid8, settled_at = %(at)s
+    -- never back: a transaction older than the last horizon may still run (only at migration)
+    UPDATE ledger_settlement
+       SET settled_below = greatest(settled_below, %(horizon)s::xid8), settled_at = %(at)s
 ), """
     + _HISTORY_AND_BALANCES
 )
