@@ -144,10 +144,7 @@ class PostgresLedger:
         if not transactions:
             return 0
         balances = self.balances([e.account.id for t in transactions for e in t.entries], for_update=True)
-        # Every account's running totals are moved, so that a posting that would pass the ledger's
-        # limit is refused now; those of accounts settled after commit are then left to `settle`.
         entry_rows, history_rows = _apply(transactions, balances)
-        history_rows = [row for row in history_rows if row["account_id"] not in SETTLED_AFTER_COMMIT]
         self.conn.execute(
             POST_SQL,
             {
@@ -227,7 +224,11 @@ def _require_all(account_ids: Sequence[UUID], found: dict[UUID, object]) -> None
 def _apply(
     transactions: Sequence[LedgerTransaction], balances: dict[UUID, Balance]
 ) -> tuple[list[dict], list[dict]]:
-    """Move `balances` through every entry in order; the entry and balance-history rows to write."""
+    """Move `balances` through every entry in order; the entry and balance-history rows to write.
+
+    Accounts settled after commit are moved too, so that a posting that would pass the ledger's
+    limit on one is refused now, but get no history row here: `settle` writes theirs.
+    """
     entry_rows: list[dict] = []
     history_rows: list[dict] = []
     for txn in transactions:
@@ -250,7 +251,8 @@ def _apply(
                     "effective_date": txn.effective_date,
                 }
             )
-            history_rows.append(_history_row(state, txn.id, txn.effective_date))
+            if entry.account.id not in SETTLED_AFTER_COMMIT:
+                history_rows.append(_history_row(state, txn.id, txn.effective_date))
     return entry_rows, history_rows
 
 
