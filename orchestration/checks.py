@@ -21,6 +21,17 @@ GX_CHECK = "great_expectations"
 COMPLETE_CHECK = "complete"
 
 
+def _gx_result(key: dg.AssetKey, description: str, evaluated: int, failed: int) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name=GX_CHECK,
+        passed=not failed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=description,
+        metadata={"expectations": evaluated, "failed": failed},
+    )
+
+
 def _results(outcomes, key_for, rows_read=None) -> Iterator[dg.AssetCheckResult]:
     for outcome in outcomes:
         if outcome.failures:
@@ -30,13 +41,8 @@ def _results(outcomes, key_for, rows_read=None) -> Iterator[dg.AssetCheckResult]
         else:
             said = f"all {outcome.evaluated} expectations met"
         read = f" ({rows_read(outcome.table)})" if rows_read else ""
-        yield dg.AssetCheckResult(
-            asset_key=key_for(outcome.table),
-            check_name=GX_CHECK,
-            passed=outcome.passed,
-            severity=dg.AssetCheckSeverity.ERROR,
-            description=f"{outcome.suite}: {said}{read}",
-            metadata={"expectations": outcome.evaluated, "failed": len(outcome.failures)},
+        yield _gx_result(
+            key_for(outcome.table), f"{outcome.suite}: {said}{read}", outcome.evaluated, len(outcome.failures)
         )
 
 
@@ -93,14 +99,8 @@ def raw_layer_checks(
         marks = marks.forgotten()
     if marks.nothing_new():
         for table in quality.RAW_SUITE_TABLES:
-            yield dg.AssetCheckResult(
-                asset_key=RAW_KEYS[table],
-                check_name=GX_CHECK,
-                passed=True,
-                severity=dg.AssetCheckSeverity.ERROR,
-                description=f"{warehouse.raw_schema}.{table}: nothing to check ({marks.describe(table)})",
-                metadata={"expectations": 0, "failed": 0},
-            )
+            description = f"{warehouse.raw_schema}.{table}: nothing to check ({marks.describe(table)})"
+            yield _gx_result(RAW_KEYS[table], description, evaluated=0, failed=0)
         return
     checking = checked_rows.plan(quality.raw_suites(warehouse.raw_schema, warehouse.kind), marks)
     outcomes = quality.validate(
