@@ -193,17 +193,22 @@ def test_posting_to_an_unknown_ledger_account_is_refused(core_url: str, clock: B
     assert row_counts(core_url) == before
 
 
+def _write_transaction_by_hand(conn: psycopg.Connection, txn_id: UUID) -> None:
+    """A ledger transaction row written behind the core (its entries are up to the caller)."""
+    conn.execute(
+        "INSERT INTO ledger_transactions (id, journal_id, template, effective_date, correlation_id, "
+        "description, recorded_at) SELECT %s, id, 'HAND', '2025-01-01', %s, 'hand', now() "
+        "FROM ledger_journals",
+        (txn_id, uuid4()),
+    )
+
+
 def test_the_database_refuses_an_unbalanced_transaction_written_behind_the_core(core_url: str) -> None:
     """Even SQL that bypasses the domain cannot unbalance the ledger."""
     txn = postings.capital_injection(uuid4(), uuid4(), 100_00, date(2025, 1, 1))
     before = row_counts(core_url)
     with psycopg.connect(core_url) as conn, pytest.raises(psycopg.errors.CheckViolation) as caught:
-        conn.execute(
-            "INSERT INTO ledger_transactions (id, journal_id, template, effective_date, correlation_id, "
-            "description, recorded_at) SELECT %s, id, 'HAND', '2025-01-01', %s, 'hand', now() "
-            "FROM ledger_journals",
-            (txn.id, txn.correlation_id),
-        )
+        _write_transaction_by_hand(conn, txn.id)
         conn.execute(
             "INSERT INTO ledger_entries (transaction_id, entry_index, account_id, side, amount, currency, "
             "effective_date, recorded_at) VALUES "
@@ -244,12 +249,7 @@ def test_the_database_refuses_ledger_rows_that_refer_to_nothing(core_url: str, s
         psycopg.connect(core_url) as conn,
         pytest.raises(psycopg.errors.ForeignKeyViolation, match="does not exist"),
     ):
-        conn.execute(
-            "INSERT INTO ledger_transactions (id, journal_id, template, effective_date, correlation_id, "
-            "description, recorded_at) SELECT %s, id, 'HAND', '2025-01-01', %s, 'hand', now() "
-            "FROM ledger_journals",
-            (txn, uuid4()),
-        )
+        _write_transaction_by_hand(conn, txn)
         conn.execute(statement, {"txn": txn, "ghost": uuid4(), "cash": CASH.id, "capital": SHARE_CAPITAL.id})
     assert row_counts(core_url) == before
 
