@@ -44,19 +44,28 @@ def report(label: str, events: int, entries: int, seconds: float) -> None:
     )
 
 
-def bench_deposits(url: str, count: int) -> None:
-    clock = BusinessClock.at_start_of(date(2025, 1, 1))
-    bank = Bank.connect(url, clock, SeededIds(1))
+def _deposit_accounts(bank: Bank, count: int) -> list[uuid.UUID]:
+    """`count` deposit accounts of one approved customer."""
     customer = bank.customers.onboard(
         name="Bench", email="b@example.com", phone="1", country="US", tax_id="1"
     )
     bank.customers.approve_kyc(customer)
-    accounts = [bank.customers.open_deposit_account(customer) for _ in range(50)]
+    return [bank.customers.open_deposit_account(customer) for _ in range(count)]
+
+
+def _deposit_round_robin(bank: Bank, accounts: list[uuid.UUID], count: int) -> None:
+    for i in range(count):
+        bank.deposits.deposit(accounts[i % len(accounts)], 100 + i)
+
+
+def bench_deposits(url: str, count: int) -> None:
+    clock = BusinessClock.at_start_of(date(2025, 1, 1))
+    bank = Bank.connect(url, clock, SeededIds(1))
+    accounts = _deposit_accounts(bank, 50)
     stats = bank.db.stats
     e0, l0 = stats.events, stats.ledger_entries
     started = time.perf_counter()
-    for i in range(count):
-        bank.deposits.deposit(accounts[i % len(accounts)], 100 + i)
+    _deposit_round_robin(bank, accounts, count)
     report(
         "1. deposits, one durable commit each",
         stats.events - e0,
@@ -76,11 +85,7 @@ def bench_concurrent_deposits(url: str, count: int, writers: int) -> None:
     """
     clock = BusinessClock.at_start_of(date(2025, 1, 1))
     setup = Bank.connect(url, clock, SeededIds(3))
-    customer = setup.customers.onboard(
-        name="Bench", email="b@example.com", phone="1", country="US", tax_id="1"
-    )
-    setup.customers.approve_kyc(customer)
-    accounts = [setup.customers.open_deposit_account(customer) for _ in range(writers * 10)]
+    accounts = _deposit_accounts(setup, writers * 10)
     setup.close()
     context = multiprocessing.get_context("fork")
     ready = context.Barrier(writers + 1)
@@ -110,8 +115,7 @@ def _deposit_writer(
     clock = BusinessClock.at_start_of(date(2025, 1, 1))
     bank = Bank.connect(url, clock, SeededIds(seed))
     ready.wait()
-    for i in range(count):
-        bank.deposits.deposit(accounts[i % len(accounts)], 100 + i)
+    _deposit_round_robin(bank, accounts, count)
     written.put((bank.db.stats.events, bank.db.stats.ledger_entries))
     bank.close()
 
