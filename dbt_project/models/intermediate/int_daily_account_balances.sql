@@ -23,9 +23,15 @@ built as (
 ),
 
 changed as (
-    select min(e.effective_date) as first_changed
-    from {{ ref('stg_ledger_entries') }} e
-    where e.tx_id >= coalesce((select last_tx_id from built), 0)
+    -- Per transaction first, so that the database finds the new entries by their tx_id (a bare
+    -- min(effective_date) walks the date index over the whole table, filtering on tx_id).
+    select min(n.first_day) as first_changed
+    from (
+        select e.tx_id, min(e.effective_date) as first_day
+        from {{ ref('stg_ledger_entries') }} e
+        where e.tx_id >= coalesce((select last_tx_id from built), 0)
+        group by e.tx_id
+    ) n
 ),
 
 bounds as (
