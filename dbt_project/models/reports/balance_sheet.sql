@@ -4,27 +4,32 @@
 -- liabilities and equity. `prior_amount_cents` is the comparative: the same line at the end of
 -- the previous year. Total assets = total liabilities and equity (tests/balance_sheet_balances.sql).
 with report as (
+    -- The report date and the two year-ends before it: the previous one (the comparative, and
+    -- where current-year earnings start) and the one before that (the same for the comparative).
     select
         as_of_date,
-        cast({{ dbt.date_trunc('year', 'as_of_date') }} as date) as year_start,
         cast({{ dbt.dateadd('day', -1, dbt.date_trunc('year', 'as_of_date')) }} as date) as prior_end,
-        cast({{ dbt.date_trunc('year', dbt.dateadd('year', -1, 'as_of_date')) }} as date) as prior_year_start
+        cast({{ dbt.dateadd('day', -1, dbt.date_trunc('year', dbt.dateadd('year', -1, 'as_of_date'))) }} as date)
+            as earlier_end
     from {{ ref('int_report_date') }}
 ),
 
--- Every USD entry up to the report date, signed as its section shows it: assets debit - credit
--- (so the allowance, a contra asset, reduces them), the others credit - debit (revenue adds to
--- earnings, expenses take from them).
-entries as (
+-- Each USD account's totals at the close of those three days, from the daily balances (a few rows
+-- per account, not the whole ledger); an account without a row on a day had no entry by then.
+-- Signed as its section shows it: assets debit - credit (so the allowance, a contra asset, reduces
+-- them), the others credit - debit (revenue adds to earnings, expenses take from them).
+closing as (
     select
-        e.account_set_code,
-        e.category,
-        e.effective_date,
-        case e.category when 'asset' then e.debit_amount - e.credit_amount
-                        else e.credit_amount - e.debit_amount end as amount
-    from {{ ref('fct_ledger_entries') }} e
+        b.day,
+        c.account_set_code,
+        c.category,
+        case c.category when 'asset' then b.debit_total - b.credit_total
+                        else b.credit_total - b.debit_total end as amount
+    from {{ ref('int_daily_account_balances') }} b
+    inner join {{ ref('int_chart_of_accounts') }} c on c.account_id = b.account_id
     cross join report r
-    where e.currency = 'USD' and e.effective_date <= r.as_of_date
+    where b.currency = 'USD'
+        and b.day in (r.as_of_date, r.prior_end, r.earlier_end)
 ),
 
 balance_sets as (
@@ -39,26 +44,33 @@ lines as (
         s.top_set_name as section,
         s.account_set_code as line_code,
         s.account_set_name as line,
-        coalesce(sum(e.amount), 0) as amount,
-        coalesce(sum(case when e.effective_date <= r.prior_end then e.amount else 0 end), 0) as prior_amount
+        coalesce(sum(case when b.day = r.as_of_date then b.amount else 0 end), 0) as amount,
+        coalesce(sum(case when b.day = r.prior_end then b.amount else 0 end), 0) as prior_amount
     from balance_sets s
     cross join report r
-    left join entries e on e.account_set_code = s.account_set_code
+    left join closing b on b.account_set_code = s.account_set_code
     group by s.top_set_code, s.top_set_name, s.account_set_code, s.account_set_name
 ),
 
--- Net income by year: before the report date's year is retained; at the previous year-end, the
--- years before it are retained and that year's is its current-year earnings.
+-- Net income to date at each of the three closes: before the report date's year is retained; at
+-- the previous year-end, the years before it are retained and that year's is its current-year
+-- earnings.
+income_to_date as (
+    select
+        coalesce(sum(case when b.day = r.as_of_date then b.amount else 0 end), 0) as at_report_date,
+        coalesce(sum(case when b.day = r.prior_end then b.amount else 0 end), 0) as at_prior_end,
+        coalesce(sum(case when b.day = r.earlier_end then b.amount else 0 end), 0) as at_earlier_end
+    from report r
+    left join closing b on b.category in ('revenue', 'expense')
+),
+
 earnings as (
     select
-        coalesce(sum(case when e.effective_date < r.year_start then e.amount else 0 end), 0) as retained,
-        coalesce(sum(case when e.effective_date >= r.year_start then e.amount else 0 end), 0) as current_year,
-        coalesce(sum(case when e.effective_date < r.prior_year_start then e.amount else 0 end), 0)
-            as prior_retained,
-        coalesce(sum(case when e.effective_date between r.prior_year_start and r.prior_end
-                          then e.amount else 0 end), 0) as prior_current_year
-    from report r
-    left join entries e on e.category in ('revenue', 'expense')
+        at_prior_end as retained,
+        at_report_date - at_prior_end as current_year,
+        at_earlier_end as prior_retained,
+        at_prior_end - at_earlier_end as prior_current_year
+    from income_to_date
 ),
 
 all_lines as (

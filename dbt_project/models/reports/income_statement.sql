@@ -6,28 +6,43 @@ with periods as (
     select * from {{ ref('int_report_periods') }}
 ),
 
--- Each revenue and expense entry, signed so that both show as positive amounts.
-entries as (
+-- Each revenue and expense account's totals to date at the close of a day, from the daily
+-- balances, signed so that both show as positive amounts; an account without a row on a day had no
+-- entry by then.
+closing as (
     select
-        account_set_code,
-        effective_date,
-        case category when 'revenue' then credit_amount - debit_amount
-                      else debit_amount - credit_amount end as amount
-    from {{ ref('fct_ledger_entries') }}
-    where category in ('revenue', 'expense')
+        b.day,
+        c.account_set_code,
+        case c.category when 'revenue' then b.credit_total - b.debit_total
+                        else b.debit_total - b.credit_total end as amount
+    from {{ ref('int_daily_account_balances') }} b
+    inner join {{ ref('int_chart_of_accounts') }} c on c.account_id = b.account_id
+    where c.category in ('revenue', 'expense')
+),
+
+-- A period's movement is the totals at its last day less those at the day before its first: four
+-- days per period (and its comparative) are read, not every entry.
+bounds as (
+    select
+        period,
+        as_of_date,
+        cast({{ dbt.dateadd('day', -1, 'period_start') }} as date) as opened_after,
+        prior_end,
+        cast({{ dbt.dateadd('day', -1, 'prior_start') }} as date) as prior_opened_after
+    from periods
 ),
 
 movements as (
     select
         p.period,
-        e.account_set_code as line_code,
-        sum(case when e.effective_date between p.period_start and p.as_of_date then e.amount else 0 end)
-            as amount,
-        sum(case when e.effective_date between p.prior_start and p.prior_end then e.amount else 0 end)
-            as prior_amount
-    from entries e
-    cross join periods p
-    group by p.period, e.account_set_code
+        b.account_set_code as line_code,
+        sum(case when b.day = p.as_of_date then b.amount
+                 when b.day = p.opened_after then -b.amount else 0 end) as amount,
+        sum(case when b.day = p.prior_end then b.amount
+                 when b.day = p.prior_opened_after then -b.amount else 0 end) as prior_amount
+    from bounds p
+    inner join closing b on b.day in (p.as_of_date, p.opened_after, p.prior_end, p.prior_opened_after)
+    group by p.period, b.account_set_code
 ),
 
 -- Every revenue and expense line of the chart of accounts, with or without movements.
