@@ -9,10 +9,13 @@
    own (inside event payloads too), the bank's shared rows (chart of accounts, omnibus accounts,
    business days, bitcoin prices) are kept once, and the omnibus accounts' balance history is
    recomputed over all copies. The result is one bank with N events that passes the same checks.
+   Rows are written day by day, in transactions of a core's size that never span two days.
 3. The daily job (`daily_reports`: extract/load, raw checks, dbt build with its tests, report
    checks, report files) runs in process for the business date before the base's last
    `--new-days` days, then those days are added (about 1% of the events) and it runs for the last
-   date. Last, the sensor's job `refresh_raw_layer` runs with nothing new in the core. Each Dagster
+   date, then once more for that date with nothing new (dbt's fixed cost: every model and test runs,
+   none has new rows). Last, the sensor's job `refresh_raw_layer` runs with nothing new in the
+   core. Each Dagster
    step's duration is printed, grouped by stage, with rows/s where it applies, and the peak memory
    (max RSS) during the runs of this process and of its children (Meltano, the tap, the loader,
    dbt).
@@ -31,6 +34,7 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -165,6 +169,7 @@ def fill(base: str, core: str, copies: int, phase: Phase, renamer: Renamer) -> i
     """Copy the base bank's rows of `phase` into the core, `copies` times; the events written."""
     events = 0
     with psycopg.connect(base) as source, psycopg.connect(core) as target:
+        source.execute("SET TimeZone = 'UTC'")  # business dates are UTC: a time's date part is its day
         target.execute("SET session_replication_role = replica")  # the rows are checked in the base
         target.execute("SET synchronous_commit = off")
         first_tx = target.execute("SELECT pg_current_xact_id()::text::bigint").fetchone()[0]
@@ -186,8 +191,7 @@ def fill(base: str, core: str, copies: int, phase: Phase, renamer: Renamer) -> i
                 if shared:  # the bank's own rows: the migrations may have written some already
                     _insert_missing(target, table, names, data)
                 else:
-                    for k in range(copies):
-                        _write_in_transactions(target, into, renamer.rename(data, k))
+                    _write_copies(target, into, data, copies, renamer, columns.index(_time_column(table)))
                 if table.name.endswith("_events") and table.name != "outbox_events":
                     events += data.count(b"\n") * times
         _write_omnibus_history(target, first_tx)
@@ -196,14 +200,40 @@ def fill(base: str, core: str, copies: int, phase: Phase, renamer: Renamer) -> i
     return events
 
 
-def _write_in_transactions(target: psycopg.Connection, into: sql.Composable, data: bytes) -> None:
-    """The rows in transactions of a core's size: the tap and the incremental models follow
-    transaction ids, and each run re-reads the last transaction it saw."""
-    lines = data.splitlines(keepends=True)  # COPY's text format escapes newlines inside values
-    for start in range(0, len(lines), ROWS_PER_TRANSACTION):
-        with target.cursor().copy(into) as writer:
-            writer.write(b"".join(lines[start : start + ROWS_PER_TRANSACTION]))
-        target.commit()
+def _write_copies(
+    target: psycopg.Connection,
+    into: sql.Composable,
+    data: bytes,
+    copies: int,
+    renamer: Renamer,
+    day_column: int,
+) -> None:
+    """The copies of a table's rows, day by day (each day's rows of every copy together), in
+    transactions of a core's size that never span two business days, as a real core's: the tap and
+    the incremental models follow transaction ids, and each build re-reads the last transaction it
+    counted (a transaction spanning the last week would make each daily build redo the week)."""
+    for day in _by_day(data.splitlines(keepends=True), day_column):  # COPY escapes newlines in values
+        base_rows = b"".join(day)
+        rows = b"".join(renamer.rename(base_rows, k) for k in range(copies)).splitlines(keepends=True)
+        for start in range(0, len(rows), ROWS_PER_TRANSACTION):
+            with target.cursor().copy(into) as writer:
+                writer.write(b"".join(rows[start : start + ROWS_PER_TRANSACTION]))
+            target.commit()
+
+
+def _by_day(lines: list[bytes], day_column: int) -> Iterator[list[bytes]]:
+    """Consecutive lines of COPY text grouped by the date part of their time column."""
+    group: list[bytes] = []
+    day = b""
+    for line in lines:
+        line_day = line.split(b"\t", day_column + 1)[day_column][:10]
+        if group and line_day != day:
+            yield group
+            group = []
+        group.append(line)
+        day = line_day
+    if group:
+        yield group
 
 
 def _write_omnibus_history(target: psycopg.Connection, first_tx: int) -> None:
@@ -434,8 +464,21 @@ def main() -> None:
             _print_run(f"second run ({last_day})", second, time.perf_counter() - started, new_rows)
 
             started = time.perf_counter()
+            again = run_job(core, warehouse, last_day, work, f"bench{suffix}")
+            _print_run(
+                f"the same date again, nothing new ({last_day})", again, time.perf_counter() - started, 0
+            )
+
+            started = time.perf_counter()
             refresh = run_job(core, warehouse, None, work, f"bench{suffix}", job="refresh_raw_layer")
             _print_run("refresh_raw_layer with nothing new", refresh, time.perf_counter() - started, 0)
+
+            print("\ndbt build against the first run's (all models built from nothing):")
+            for title, run in (("+1% day", second), ("nothing new", again)):
+                print(
+                    f"  {title:<12} {run['dbt_models']:>6.1f} s / {first['dbt_models']:.1f} s = "
+                    f"{run['dbt_models'] / first['dbt_models']:.2f}"
+                )
         me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(
