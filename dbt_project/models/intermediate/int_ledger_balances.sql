@@ -1,15 +1,11 @@
--- Balance of every ledger account as of the report date, from its entries (minor units).
-with entries as (
-    {{ lana.events_as_of(ref('stg_ledger_entries'), 'effective_date') }}
-),
-
-totals as (
-    select
-        account_id,
-        sum(debit_amount) as debit_total,
-        sum(credit_amount) as credit_total
-    from entries
-    group by account_id
+-- Balance of every ledger account as of the report date (minor units): its row of that day in the
+-- daily balances (a look-up of one day, not a sum over every entry); zeros for an account with no
+-- entry by then.
+with closing as (
+    select b.account_id, b.debit_total, b.credit_total
+    from {{ ref('int_daily_account_balances') }} b
+    cross join {{ ref('int_report_date') }} r
+    where b.day = r.as_of_date
 )
 
 select
@@ -21,4 +17,4 @@ select
         else coalesce(t.credit_total, 0) - coalesce(t.debit_total, 0)
     end as {{ dbt.type_bigint() }}) as balance
 from {{ ref('int_chart_of_accounts') }} c
-left join totals t on t.account_id = c.account_id
+left join closing t on t.account_id = c.account_id
