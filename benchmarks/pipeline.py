@@ -13,12 +13,12 @@
 3. The daily job (`daily_reports`: extract/load, raw checks, dbt build with its tests, report
    checks, report files) runs in process for the business date before the base's last
    `--new-days` days, then those days are added (about 1% of the events) and it runs for the last
-   date, then once more for that date with nothing new (dbt's fixed cost: every model and test runs,
-   none has new rows). Last, the sensor's job `refresh_raw_layer` runs with nothing new in the
-   core. Each Dagster
-   step's duration is printed, grouped by stage, with rows/s where it applies, and the peak memory
-   (max RSS) during the runs of this process and of its children (Meltano, the tap, the loader,
-   dbt).
+   date, then once more for that date with nothing new (what a daily run costs whatever the day
+   brought: every model and test runs, none has new rows). Last, the sensor's job
+   `refresh_raw_layer` runs with nothing new in the core. Each Dagster step's duration is printed,
+   grouped by stage, with rows/s where it applies, dbt's ratios to its first build, and the peak
+   memory (max RSS) during the runs of this process and of its children (Meltano, the tap, the
+   loader, dbt).
 """
 
 from __future__ import annotations
