@@ -11,7 +11,7 @@ snapshots as (
     from (
         {{ lana.date_spine(
             "(select min(day) from " ~ ref('int_daily_account_balances') ~ ")",
-            "(select as_of_date from " ~ ref('int_report_date') ~ ")"
+            "(select as_of_date from report)"
         ) }}
     ) s
     cross join report r
