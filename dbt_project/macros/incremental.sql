@@ -29,6 +29,28 @@
 {%- endmacro %}
 
 
+{# The largest `column` already built in this incremental model, as a literal when the build runs
+   (the planner then estimates how many rows lie above it; of a subquery it assumes a third of the
+   table, and reads whole tables for a few rows), as a subquery when compiling offline. #}
+{% macro built_max(column) -%}
+  {%- if execute and not var('compile_offline', false) -%}
+    {%- set value = run_query('select max(' ~ column ~ ') from ' ~ this).columns[0].values()[0] -%}
+    {{ return(0 if value is none else value) }}
+  {%- endif -%}
+  {{ return('(select coalesce(max(' ~ column ~ '), 0) from ' ~ this ~ ')') }}
+{%- endmacro %}
+
+
+{# Has `relation` a column `name`? A model whose incremental build reads a column it did not
+   always have rebuilds a table created before that column whole. True when compiling offline,
+   where no table can be asked (the incremental variant is the one to check). #}
+{% macro relation_has_column(relation, name) -%}
+  {%- if var('compile_offline', false) or not execute -%}{{ return(true) }}{%- endif -%}
+  {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
+  {{ return(name | lower in columns) }}
+{%- endmacro %}
+
+
 {# The indexes of an incremental model on PostgreSQL (dbt-postgres creates them with the table;
    other warehouses ignore the setting): a unique index on its unique key, so that the merge finds
    the rows it replaces by index and the database itself refuses a duplicate (the

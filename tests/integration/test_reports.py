@@ -583,14 +583,15 @@ def test_incremental_runs_equal_a_full_refresh(scenario, tmp_path) -> None:
 
 
 def test_incremental_ledger_facts_and_daily_balances_equal_a_full_refresh(scenario, tmp_path) -> None:
-    """The two models that grow with history, built incrementally, hold what a rebuild from
-    scratch holds: after new entries dated into days already built, and after a build for an
-    earlier date."""
+    """The models built from the ledger's history incrementally hold what a rebuild from scratch
+    holds: after new entries dated into days already built, and after a build for an earlier
+    date."""
     models = {
         "marts.fct_ledger_entries": "transaction_id, entry_index",
         "intermediate.int_daily_account_balances": "account_id, day",
+        "intermediate.int_ledger_current_balances": "account_id",
     }
-    selection = ("--select", "+fct_ledger_entries", "+int_daily_account_balances")
+    selection = ("--select", *(f"+{table.split('.')[1]}" for table in models))
     target = tmp_path / "target"
 
     def build(*options: str, as_of: str) -> dict[str, tuple]:
