@@ -19,9 +19,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
 
 from orchestration.charts import chart_data, svg
 from orchestration.finance_pack import pdf_pack
@@ -188,73 +187,78 @@ def _csv(table: Table) -> bytes:
 
 
 def _xlsx(tables: list[Table], business_date: date) -> bytes:
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    # Fixed document dates: the same inputs give the same bytes.
-    moment = datetime.combine(business_date, time())
-    workbook.properties.created = workbook.properties.modified = moment
-    workbook.properties.creator = "Lana data platform"
-    workbook.properties.title = f"Finance reports as of {business_date.isoformat()}"
-    bold, fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1F3864")
-    for table in tables:
-        sheet = workbook.create_sheet(table.spec.title[:31])
-        sheet.append(table.header())
-        for cell in sheet[1]:
-            cell.font, cell.fill = bold, fill
-            cell.alignment = Alignment(horizontal="center")
-        for row in table.values():
-            sheet.append([_excel_value(v) for v in row])
-        for index, column in enumerate(table.columns, start=1):
-            letter = get_column_letter(index)
-            if column in table.spec.money_columns:
-                for cell in sheet[letter][1:]:
-                    cell.number_format = "#,##0.00"
-            elif table.rows and isinstance(table.rows[0][index - 1], int):
-                for cell in sheet[letter][1:]:
-                    cell.number_format = "#,##0"
-            elif table.rows and isinstance(table.rows[0][index - 1], datetime):
-                for cell in sheet[letter][1:]:
-                    cell.number_format = "yyyy-mm-dd hh:mm:ss"  # UTC (Excel has no time zones)
-            elif table.rows and isinstance(table.rows[0][index - 1], date):
-                for cell in sheet[letter][1:]:
-                    cell.number_format = "yyyy-mm-dd"
-            width = max(
-                [len(str(table.header()[index - 1]))] + [len(str(r[index - 1])) for r in table.rows[:200]]
-            )
-            sheet.column_dimensions[letter].width = min(max(width + 2, 10), 60)
-        sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
-    workbook.save(buffer)
-    return _normalise_zip(buffer.getvalue(), moment)
+    # Text stays text: XlsxWriter would otherwise turn "=…" into formulas and addresses into links.
+    workbook = xlsxwriter.Workbook(
+        buffer,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
+    # Fixed document dates (XlsxWriter writes `created` as the modification date too): the same
+    # inputs give the same bytes.
+    moment = datetime.combine(business_date, time())
+    workbook.set_properties(
+        {
+            "title": f"Finance reports as of {business_date.isoformat()}",
+            "author": "Lana data platform",
+            "created": moment,
+        }
+    )
+    header_format = workbook.add_format(
+        {"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F3864", "pattern": 1, "align": "center"}
+    )
+    money = workbook.add_format({"num_format": "#,##0.00"})
+    count = workbook.add_format({"num_format": "#,##0"})
+    instant = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})  # UTC (Excel has no time zones)
+    day = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    for table in tables:
+        sheet = workbook.add_worksheet(table.spec.title[:31])
+        header = table.header()
+        sheet.write_row(0, 0, header, header_format)
+        first = table.rows[0] if table.rows else ()
+        for index, column in enumerate(table.columns):
+            # The column's format applies to every cell written without one of its own.
+            number_format = (
+                money
+                if column in table.spec.money_columns
+                else count
+                if first and isinstance(first[index], int)
+                else instant
+                if first and isinstance(first[index], datetime)
+                else day
+                if first and isinstance(first[index], date)
+                else None
+            )
+            width = max([len(header[index])] + [len(str(r[index])) for r in table.rows[:200]])
+            sheet.set_column(index, index, min(max(width + 2, 10), 60), number_format)
+        for row_number, row in enumerate(table.values(), start=1):
+            for column_number, value in enumerate(row):
+                _write_cell(sheet, row_number, column_number, value)
+        sheet.freeze_panes(1, 0)
+    workbook.close()  # in memory, its zip entries dated 1980-01-01: no wall clock in the file
+    return buffer.getvalue()
 
 
-def _excel_value(value: object) -> object:
-    """Dates and instants as real Excel dates and times: an instant in UTC, as the CSV states it."""
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC).replace(tzinfo=None)
-    return value
-
-
-def _normalise_zip(content: bytes, moment: datetime) -> bytes:
-    """Rewrite the XLSX container without the wall clock: fixed zip entry dates, and the document's
-    modification date (which openpyxl sets to now on save) set to the business date."""
-    import re
-    import zipfile
-
-    stamp = moment.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    source = zipfile.ZipFile(io.BytesIO(content))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            data = source.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                data = re.sub(
-                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + stamp + rb"\2", data
-                )
-            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(fixed, data)
-    return out.getvalue()
+def _write_cell(sheet: Worksheet, row: int, column: int, value: object) -> None:
+    """Numbers as numbers, dates and instants as real Excel dates and times (an instant in UTC, as
+    the CSV states it), everything else as text; an empty value leaves the cell empty."""
+    if value is None:
+        return
+    if isinstance(value, bool):
+        sheet.write_boolean(row, column, value)
+    elif isinstance(value, int | float | Decimal):
+        sheet.write_number(row, column, value)
+    elif isinstance(value, datetime):
+        instant = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo is not None else value
+        sheet.write_datetime(row, column, instant)
+    elif isinstance(value, date):
+        sheet.write_datetime(row, column, value)
+    else:
+        sheet.write_string(row, column, str(value))
 
 
 def _html(tables: list[Table], business_date: date) -> str:

@@ -397,7 +397,7 @@ def test_report_files_match_the_report_tables_and_are_reproducible(scenario, tmp
     )[0]
     assert outstanding * 100 == total
 
-    # No wall clock inside the workbook either (openpyxl stamps `modified` with now on save).
+    # No wall clock inside the workbook either (document dates default to now when it is written).
     with zipfile.ZipFile(folder / "finance-reports-2025-02-28.xlsx") as package:
         properties = package.read("docProps/core.xml").decode()
     assert properties.count("2025-02-28T00:00:00Z") == 2, properties  # created and modified
