@@ -8,10 +8,10 @@
 -- Each account's balance after its newest posting in the raw layer (version 0, all zero, before
 -- its first). The core keeps the same in ledger_current_balances, updated in place; derived here
 -- from the balance history, it is as of the same watermark as every other table.
--- Incremental: a build recomputes only the accounts whose row or balance history gained rows
--- since the last build (raw rows load in transaction-id order, so those rows have a tx_id at or
--- above the largest `last_tx_id` built), each from its whole history: a version committed late
--- can be loaded after a newer one. A full refresh gives the same rows
+-- Incremental: a build recomputes only the accounts new to the table and those whose balance
+-- history gained rows since the last build (raw rows load in transaction-id order, so those rows
+-- have a tx_id at or above the largest `last_tx_id` built), each from its whole history: a
+-- version committed late can be loaded after a newer one. A full refresh gives the same rows
 -- (tests/integration/test_reports.py); a table built before `last_tx_id` existed is rebuilt whole.
 {% set incremental = lana.is_incremental_build() and lana.relation_has_column(this, 'last_tx_id') %}
 {% set built = lana.built_max('last_tx_id') if incremental else none %}
@@ -26,7 +26,7 @@ touched as (
     union distinct
     select a.account_id
     from {{ ref('stg_ledger_accounts') }} a
-    where a.tx_id >= {{ built }}
+    where not exists (select 1 from {{ this }} t where t.account_id = a.account_id)
     {%- else -%}
     select account_id from {{ ref('stg_ledger_accounts') }}
     {%- endif %}
@@ -53,9 +53,9 @@ select
     coalesce(h.credit_total, 0) as credit_total,
     coalesce(h.balance, 0) as balance,
     coalesce(h.recorded_at, a.created_at) as updated_at,
-    -- Not the newest transaction of the account's history, that of its newest version: a
-    -- lower bound for the next build's new rows either way (they load in transaction-id order).
-    greatest(a.tx_id, coalesce(h.tx_id, a.tx_id)) as last_tx_id
+    -- The transaction of the account's newest version (not its history's newest transaction):
+    -- the largest over the table still bounds the history rows loaded after this build.
+    h.tx_id as last_tx_id
 from {{ ref('stg_ledger_accounts') }} a
 inner join newest n on n.account_id = a.account_id
 left join {{ ref('stg_ledger_balance_history') }} h on h.account_id = n.account_id and h.version = n.version
