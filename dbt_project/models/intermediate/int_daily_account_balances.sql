@@ -2,7 +2,7 @@
 {{ config(
     materialized='incremental',
     unique_key=key,
-    indexes=lana.incremental_indexes(key, ['day', 'last_tx_id']),
+    indexes=lana.incremental_indexes(key, ['day']),
     incremental_strategy=('merge' if target.type == 'bigquery' else 'delete+insert'),
     on_schema_change='append_new_columns',
     pre_hook="{{ lana.drop_days_after_report_date() }}"
@@ -18,8 +18,11 @@
 with
 {% if incremental %}
 built as (
-    select max(day) as last_day, max(last_tx_id) as last_tx_id
-    from {{ this }}
+    -- An account's last_tx_id never falls from one day to the next, and every account has a row
+    -- on the last day built: the newest transaction counted is on that day (found by the day index).
+    select max(t.day) as last_day, max(t.last_tx_id) as last_tx_id
+    from {{ this }} t
+    where t.day = (select max(day) from {{ this }})
 ),
 
 changed as (
