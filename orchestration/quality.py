@@ -21,7 +21,9 @@ import copy
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+import queue
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -316,14 +318,43 @@ def report_suites(schema: str, business_date: date, reports: Iterable[ReportSpec
     return suites
 
 
-def validate(connection_string: str, suites: Iterable[Suite], dialect: str = "postgres") -> list[Outcome]:
-    """Run each suite on its table; one outcome per suite, failures described in words."""
+def validate(
+    connection_string: str, suites: Iterable[Suite], dialect: str = "postgres", workers: int = 2
+) -> list[Outcome]:
+    """Run each suite on its table; one outcome per suite (in the suites' order), failures
+    described in words. `workers` threads take the suites in turn, each with its own GX context
+    and connection, so that the warehouse answers two suites' queries at once."""
+    pending: queue.SimpleQueue[tuple[int, Suite]] = queue.SimpleQueue()
+    for numbered in enumerate(suites):
+        pending.put(numbered)
+    count = pending.qsize()
+    _gx()  # imported once, before any thread
+
+    def take() -> Iterator[tuple[int, Suite]]:
+        while True:
+            try:
+                yield pending.get_nowait()
+            except queue.Empty:
+                return
+
+    def work() -> list[tuple[int, Outcome]]:
+        return list(_validate(connection_string, take(), dialect))
+
+    threads = max(1, min(workers, count))
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        done = [pool.submit(work) for _ in range(threads)]
+        by_position = dict(pair for future in done for pair in future.result())
+    return [by_position[i] for i in range(count)]
+
+
+def _validate(
+    connection_string: str, suites: Iterator[tuple[int, Suite]], dialect: str
+) -> Iterator[tuple[int, Outcome]]:
     gx, _ = _gx()
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}  # type: ignore[assignment]
     sources: dict[str, object] = {}
-    outcomes: list[Outcome] = []
-    for suite in suites:
+    for position, suite in suites:
         source = sources.get(suite.schema)
         if source is None:
             if dialect == "postgres":
@@ -348,8 +379,7 @@ def validate(connection_string: str, suites: Iterable[Suite], dialect: str = "po
             for r in result.results
             if not r.success
         ]
-        outcomes.append(Outcome(suite.name, suite.table, len(result.results), failures))
-    return outcomes
+        yield position, Outcome(suite.name, suite.table, len(result.results), failures)
 
 
 def _examples(source, suite: Suite, result, limit: int = 3) -> str:

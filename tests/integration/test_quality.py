@@ -106,3 +106,20 @@ def test_the_raw_checks_read_each_row_until_it_passes_and_then_only_newer_rows(w
     price(7, 99_000_00)
     assert check() == (False, "all rows (newest transaction 7)")  # the row of transaction 5 again
     assert store.read()["btc_price_events"].checked_through == 12
+
+
+def test_suites_run_side_by_side_report_what_one_at_a_time_reports(warehouse_url: str) -> None:
+    """The raw suites run in two threads: every outcome comes back in the suites' order, the
+    same as when they run one after the other (here a ghost deposit fails its table's suite)."""
+    prepare_raw_schema(warehouse_url, "raw")
+    with psycopg.connect(warehouse_url) as conn:
+        conn.execute(
+            "INSERT INTO raw.deposit_events (id, sequence, event_type, event, recorded_at, global_position,"
+            " tx_id) VALUES (gen_random_uuid(), 1, 'initialized', jsonb_build_object('amount', 100),"
+            " now(), 1, 1)"
+        )
+    suites = quality.raw_suites("raw")
+    side_by_side = quality.validate(sqlalchemy_url(warehouse_url), suites, workers=2)
+    assert [o.suite for o in side_by_side] == [s.name for s in suites]
+    assert [o.table for o in side_by_side if not o.passed] == ["deposit_events", "ledger_accounts"]
+    assert side_by_side == quality.validate(sqlalchemy_url(warehouse_url), suites, workers=1)
