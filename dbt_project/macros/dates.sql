@@ -14,6 +14,27 @@
 {%- endmacro %}
 
 
+{# Joined to each row of the query: one row per day from `start_date` to `end_date` (inclusive,
+   expressions over the row), as `alias`.day. #}
+{% macro each_day_from(start_date, end_date, alias) -%}
+  {{ return(adapter.dispatch('each_day_from', 'lana')(start_date, end_date, alias)) }}
+{%- endmacro %}
+
+{% macro default__each_day_from(start_date, end_date, alias) -%}
+  cross join lateral (
+    select cast(g as date) as day
+    from generate_series(cast({{ start_date }} as date), cast({{ end_date }} as date), interval '1 day') as g
+  ) as {{ alias }}
+{%- endmacro %}
+
+{% macro bigquery__each_day_from(start_date, end_date, alias) -%}
+  cross join unnest(array(
+    select as struct g as day
+    from unnest(generate_date_array(cast({{ start_date }} as date), cast({{ end_date }} as date))) as g
+  )) as {{ alias }}
+{%- endmacro %}
+
+
 {# Whole days from `earlier` to `later` (both dates). #}
 {% macro days_between(earlier, later) -%}
   {{ dbt.datediff(earlier, later, 'day') }}

@@ -7,7 +7,8 @@
     on_schema_change='append_new_columns',
     pre_hook="{{ lana.drop_days_after_report_date() }}"
 ) }}
--- Closing balance of every account on every day from its first entry to the report date.
+-- Closing balance of every account on every day from its first entry to the report date: the
+-- running totals at each day with entries, repeated on the days until the next.
 -- Incremental: a build recomputes only the days from the earliest effective date among the
 -- entries loaded since the last build (entries load in transaction-id order, so those are the
 -- entries with tx_id at or above the newest one already counted), or else from the day after the
@@ -61,11 +62,8 @@ bounds as (
 ),
 {% endif %}
 
-dates as (
-    {{ lana.date_spine(
-        "(select first_day from bounds)",
-        "(select as_of_date from " ~ ref('int_report_date') ~ ")"
-    ) }}
+report as (
+    select as_of_date from {{ ref('int_report_date') }}
 ),
 
 daily as (
@@ -77,62 +75,62 @@ daily as (
         max(e.tx_id) as last_tx_id
     from {{ ref('stg_ledger_entries') }} e
     where e.effective_date >= (select b.first_day from bounds b)
+        and e.effective_date <= (select r.as_of_date from report r)
     group by e.account_id, e.effective_date
 ),
 
-grid as (
-    select c.account_id, c.normal_side, c.currency, d.day
-    from {{ ref('int_chart_of_accounts') }} c
-    cross join dates d
+{% if incremental -%}
+movements as (
+    -- Each account's totals before the first day recomputed count as a movement on that day.
+    select account_id, day, debits, credits, last_tx_id
+    from daily
+    union all
+    select o.account_id, b.first_day, o.debit_total, o.credit_total, o.last_tx_id
+    from opening o
+    cross join bounds b
 ),
+
+activity as (
+    select account_id, day, sum(debits) as debits, sum(credits) as credits, max(last_tx_id) as last_tx_id
+    from movements
+    group by account_id, day
+),
+{%- else -%}
+activity as (
+    select account_id, day, debits, credits, last_tx_id
+    from daily
+),
+{%- endif %}
 
 running as (
-    -- One row per account and day (`daily` has one per account and day, `opening` one per account).
+    -- The totals at the end of each day with a movement, and the next such day: the totals hold
+    -- on every day in between. Only days with movements are sorted, not every account's every day.
     select
-        g.account_id,
-        g.currency,
-        g.normal_side,
-        g.day,
-        {% if incremental -%}
-        coalesce(o.debit_total, 0) as opening_debits,
-        coalesce(o.credit_total, 0) as opening_credits,
-        coalesce(o.last_tx_id, 0) as opening_tx_id,
-        {%- else -%}
-        0 as opening_debits,
-        0 as opening_credits,
-        0 as opening_tx_id,
-        {%- endif %}
-        sum(coalesce(x.debits, 0)) over w as debits_since,
-        sum(coalesce(x.credits, 0)) over w as credits_since,
-        max(x.last_tx_id) over w as tx_id_since
-    from grid g
-    left join daily x on x.account_id = g.account_id and x.day = g.day
-    {% if incremental -%}
-    left join opening o on o.account_id = g.account_id
-    {%- endif %}
-    window w as (partition by g.account_id order by g.day rows unbounded preceding)
-),
-
-totals as (
-    select
-        account_id,
-        currency,
-        normal_side,
-        day,
-        opening_debits + debits_since as debit_total,
-        opening_credits + credits_since as credit_total,
-        greatest(opening_tx_id, coalesce(tx_id_since, 0)) as last_tx_id
-    from running
+        a.account_id,
+        a.day,
+        sum(a.debits) over w as debit_total,
+        sum(a.credits) over w as credit_total,
+        max(a.last_tx_id) over w as last_tx_id,
+        lead(a.day) over (partition by a.account_id order by a.day) as next_day
+    from activity a
+    window w as (partition by a.account_id order by a.day rows unbounded preceding)
 )
 
 select
-    account_id,
-    currency,
-    day,
-    cast(debit_total as {{ dbt.type_bigint() }}) as debit_total,
-    cast(credit_total as {{ dbt.type_bigint() }}) as credit_total,
-    cast(case normal_side when 'debit' then debit_total - credit_total else credit_total - debit_total end
+    r.account_id,
+    c.currency,
+    d.day,
+    cast(r.debit_total as {{ dbt.type_bigint() }}) as debit_total,
+    cast(r.credit_total as {{ dbt.type_bigint() }}) as credit_total,
+    cast(case c.normal_side when 'debit' then r.debit_total - r.credit_total else r.credit_total - r.debit_total end
         as {{ dbt.type_bigint() }}) as balance,
-    cast(last_tx_id as {{ dbt.type_bigint() }}) as last_tx_id
-from totals
-where debit_total <> 0 or credit_total <> 0
+    cast(r.last_tx_id as {{ dbt.type_bigint() }}) as last_tx_id
+from running r
+inner join {{ ref('int_chart_of_accounts') }} c on c.account_id = r.account_id
+cross join report p
+{{ lana.each_day_from(
+    'r.day',
+    'coalesce(cast(' ~ dbt.dateadd('day', -1, 'r.next_day') ~ ' as date), p.as_of_date)',
+    'd'
+) }}
+where r.debit_total <> 0 or r.credit_total <> 0
