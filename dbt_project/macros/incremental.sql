@@ -11,10 +11,11 @@
 {# The filter of an incremental staging model: only raw rows loaded since the last build.
    The raw layer is loaded gap-free by transaction id (see tap-lana-events), so a newly loaded row
    never has a smaller tx_id than one already built; `>=` re-reads the last transaction, and the
-   model's unique key merges it away. #}
+   model's unique key merges it away. An empty table (built before anything was loaded) bounds
+   nothing. #}
 {% macro new_rows_only(column='tx_id') -%}
   {%- if lana.is_incremental_build() -%}
-    where {{ column }} >= (select max({{ column }}) from {{ this }})
+    where {{ column }} >= (select coalesce(max({{ column }}), 0) from {{ this }})
   {%- endif -%}
 {%- endmacro %}
 

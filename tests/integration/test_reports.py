@@ -624,6 +624,32 @@ def test_incremental_ledger_facts_and_daily_balances_equal_a_full_refresh(scenar
     assert build(as_of="2025-03-05") == incremental
 
 
+def test_a_staging_table_built_before_anything_was_loaded_takes_every_row_later(scenario, tmp_path) -> None:
+    """An incremental staging model first built while its raw table was still empty (a new
+    deployment) reads every raw row on its next build: an empty table bounds nothing. (Its new
+    rows were once those with `tx_id >= NULL`: none, for ever.)"""
+    count = "SELECT count(*) FROM {}"
+    raw = _rows(scenario["warehouse"], count.format("raw.ledger_entries"))[0][0]
+    with psycopg.connect(scenario["warehouse"]) as conn:
+        conn.execute("DELETE FROM staging.stg_ledger_entries")  # as built from an empty raw table
+    try:
+        run_dbt(
+            scenario["warehouse"], "run", "--select", "stg_ledger_entries", target_path=tmp_path / "target"
+        )
+        assert (
+            raw > 0 and _rows(scenario["warehouse"], count.format("staging.stg_ledger_entries"))[0][0] == raw
+        )
+    finally:
+        run_dbt(
+            scenario["warehouse"],
+            "run",
+            "--full-refresh",
+            "--select",
+            "stg_ledger_entries",
+            target_path=tmp_path / "target",
+        )
+
+
 def test_an_incremental_model_s_key_is_guarded_by_the_database_and_its_test(scenario, tmp_path) -> None:
     """An incremental model's unique index refuses a duplicate key outright; the uniqueness test,
     which on PostgreSQL reads only the rows such an index cannot guard (a NULL in a key column),
