@@ -476,6 +476,9 @@ def main() -> None:
 
             print("\ndbt build against the first run's (all models built from nothing):")
             for title, run in (("+1% day", second), ("nothing new", again)):
+                if "dbt_models" not in run or not first.get("dbt_models"):
+                    print(f"  {title:<12} no ratio: a job failed before its dbt step (above)")
+                    continue
                 print(
                     f"  {title:<12} {run['dbt_models']:>6.1f} s / {first['dbt_models']:.1f} s = "
                     f"{run['dbt_models'] / first['dbt_models']:.2f}"
