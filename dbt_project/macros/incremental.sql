@@ -12,10 +12,10 @@
    The raw layer is loaded gap-free by transaction id (see tap-lana-events), so a newly loaded row
    never has a smaller tx_id than one already built; `>=` re-reads the last transaction, and the
    model's unique key merges it away. An empty table (built before anything was loaded) bounds
-   nothing. #}
+   nothing (`built_max` gives 0). #}
 {% macro new_rows_only(column='tx_id') -%}
   {%- if lana.is_incremental_build() -%}
-    where {{ column }} >= (select coalesce(max({{ column }}), 0) from {{ this }})
+    where {{ column }} >= {{ lana.built_max(column) }}
   {%- endif -%}
 {%- endmacro %}
 
