@@ -30,5 +30,5 @@ join {{ ref('stg_ledger_transactions') }} t on t.transaction_id = e.transaction_
 join {{ ref('int_chart_of_accounts') }} c on c.account_id = e.account_id
 {% if lana.is_incremental_build() %}
 -- A table built before tx_id was a column has it empty: then every entry is merged again.
-where e.tx_id >= coalesce((select max(tx_id) from {{ this }}), 0)
+where e.tx_id >= {{ lana.built_max('tx_id') }}
 {% endif %}
