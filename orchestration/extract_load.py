@@ -136,7 +136,8 @@ class ExtractLoad:
     def stored_bookmarks(self) -> dict[str, dict] | None:
         """The tap's bookmarks as Meltano last committed them, read straight from its system
         database (no Meltano start); None when they cannot be trusted to decide a skip: an
-        interrupted run's partial state, a system database other than the local SQLite file."""
+        interrupted run's partial state, a system database other than the local SQLite file, or
+        one Meltano has not finished creating (a run killed while it made its tables)."""
         uri = self.env.get("MELTANO_DATABASE_URI", "")
         path = (
             Path(uri.removeprefix("sqlite:///"))
@@ -147,10 +148,13 @@ class ExtractLoad:
             return None
         import sqlite3
 
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-            row = db.execute(
-                "SELECT completed_state, partial_state FROM state WHERE state_id = ?", (self.state_id,)
-            ).fetchone()
+        try:
+            with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+                row = db.execute(
+                    "SELECT completed_state, partial_state FROM state WHERE state_id = ?", (self.state_id,)
+                ).fetchone()
+        except sqlite3.Error:  # no `state` table yet, a locked or damaged file: Meltano decides
+            return None
         if row is None or not row[0] or (row[1] and json.loads(row[1]) not in ({}, {"singer_state": {}})):
             return None
         return json.loads(row[0]).get("singer_state", {}).get("bookmarks") or None

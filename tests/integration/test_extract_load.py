@@ -396,6 +396,24 @@ def test_nothing_new_is_decided_from_the_bookmarks_and_never_hides_a_late_commit
     bank.close()
 
 
+def test_a_system_database_meltano_has_not_finished_creating_means_a_run_decides(
+    core_url: str, warehouse_url: str, clock: BusinessClock, tmp_path: Path
+) -> None:
+    """A run killed while Meltano created its system database leaves the file without its
+    tables: the no-op check must then say "load" (not fail), and the next run must load."""
+    bank = Bank.connect(core_url, clock)
+    customer_with_account(bank)
+    bank.close()
+    system_database = tmp_path / "meltano.db"
+    system_database.touch(mode=0o600)
+    el = extract_load(core_url, warehouse_url, MELTANO_DATABASE_URI=f"sqlite:///{system_database}")
+    assert el.stored_bookmarks() is None
+    assert not el.nothing_new()
+    el.run()
+    assert_raw_equals_source(core_url, warehouse_url)
+    assert el.nothing_new()
+
+
 def test_batch_files_carry_any_text_exactly_and_are_removed_once_loaded(
     core_url: str, warehouse_url: str
 ) -> None:
