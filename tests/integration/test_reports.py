@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 from datetime import UTC, date, datetime, timedelta
+from uuid import UUID
 from xml.etree import ElementTree
 
 import psycopg
@@ -583,13 +584,15 @@ def test_incremental_runs_equal_a_full_refresh(scenario, tmp_path) -> None:
 
 
 def test_incremental_ledger_facts_and_daily_balances_equal_a_full_refresh(scenario, tmp_path) -> None:
-    """The models built from the ledger's history incrementally hold what a rebuild from scratch
-    holds: after new entries dated into days already built, and after a build for an earlier
-    date."""
+    """The models built incrementally from the ledger's and the facilities' histories hold what a
+    rebuild from scratch holds: after new entries dated into days already built, new events of a
+    facility and its obligations already built, and after a build for an earlier date."""
     models = {
         "marts.fct_ledger_entries": "transaction_id, entry_index",
         "intermediate.int_daily_account_balances": "account_id, day",
         "intermediate.int_ledger_current_balances": "account_id",
+        "intermediate.int_credit_facility_history": "facility_id, sequence",
+        "intermediate.int_obligation_history": "obligation_id, sequence",
     }
     selection = ("--select", *(f"+{table.split('.')[1]}" for table in models))
     target = tmp_path / "target"
@@ -612,6 +615,8 @@ def test_incremental_ledger_facts_and_daily_balances_equal_a_full_refresh(scenar
     bank = Bank.connect(scenario["core"], clock, RandomIds())
     _, account = _onboard(bank, "late@example.com", "US", CustomerType.INDIVIDUAL)
     bank.deposits.deposit(account, 250_00, "new day")
+    facility = UUID(scenario["facility"])
+    bank.credit.pay(facility, bank.credit.amount_due(facility))  # events of rows already built
     bank.end_of_day.run(date(2025, 3, 3))
     bank.close()
     extract_load(scenario["core"], scenario["warehouse"]).run()
