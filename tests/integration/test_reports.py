@@ -593,6 +593,8 @@ def test_incremental_ledger_facts_and_daily_balances_equal_a_full_refresh(scenar
         "intermediate.int_ledger_current_balances": "account_id",
         "intermediate.int_credit_facility_history": "facility_id, sequence",
         "intermediate.int_obligation_history": "obligation_id, sequence",
+        "intermediate.int_deposit_flows": "movement_id",
+        "intermediate.int_aml_screened_movements": "movement_id",
     }
     selection = ("--select", *(f"+{table.split('.')[1]}" for table in models))
     target = tmp_path / "target"
@@ -609,14 +611,21 @@ def test_incremental_ledger_facts_and_daily_balances_equal_a_full_refresh(scenar
                 for table, key in models.items()
             }
 
-    # Built through 5 March first: the entries below land in days already built.
-    before = build(as_of="2025-03-05")
     clock = BusinessClock(datetime(2025, 3, 3, 9, 0, tzinfo=UTC))
     bank = Bank.connect(scenario["core"], clock, RandomIds())
+    _, saver = _onboard(bank, "saver@example.com", "US", CustomerType.INDIVIDUAL)
+    bank.deposits.deposit(saver, 300_00, "before the build")
+    withdrawal = bank.deposits.initiate_withdrawal(saver, 40_00, "asked before the build")
+    bank.deposits.deposit(saver, 10_00, "after the request")  # the flows built reach past it
+    extract_load(scenario["core"], scenario["warehouse"]).run()
+    # Built through 5 March first: the entries below land in days already built.
+    before = build(as_of="2025-03-05")
     _, account = _onboard(bank, "late@example.com", "US", CustomerType.INDIVIDUAL)
     bank.deposits.deposit(account, 250_00, "new day")
     facility = UUID(scenario["facility"])
     bank.credit.pay(facility, bank.credit.amount_due(facility))  # events of rows already built
+    bank.deposits.approve_withdrawal(withdrawal)
+    bank.deposits.confirm_withdrawal(withdrawal)  # a movement whose request was built
     bank.end_of_day.run(date(2025, 3, 3))
     bank.close()
     extract_load(scenario["core"], scenario["warehouse"]).run()

@@ -1,5 +1,13 @@
+{% set key = ['withdrawal_id', 'sequence'] %}
+{{ config(
+    materialized='incremental',
+    unique_key=key,
+    indexes=lana.incremental_indexes(key, ['tx_id'])
+) }}
+
 with source as (
     select * from {{ source('raw', 'withdrawal_events') }}
+    {{ lana.new_rows_only() }}
 )
 
 select
