@@ -134,3 +134,10 @@ cross join report p
     'd'
 ) }}
 where r.debit_total <> 0 or r.credit_total <> 0
+{% if target.type == 'postgres' -%}
+-- Stored day by day: every reader takes whole days (the report date, month- and year-ends, the
+-- day before the first one rebuilt), which then lie on a few pages instead of one row on each of
+-- hundreds of thousands (at 4.9M events the deposits trend's 12 days read 659k scattered rows: 13 s
+-- with the table cached, 72 s without). Incremental builds append later days in order anyway.
+order by d.day
+{%- endif %}
