@@ -52,6 +52,29 @@
 {%- endmacro %}
 
 
+{# The `key` of every row of `relation` loaded since this model's last build (tx_id at or above
+   the largest one built): the entities an incremental build recomputes from their whole history. #}
+{% macro keys_with_new_rows(relation, key) -%}
+    select distinct n.{{ key }}
+    from {{ relation }} n
+    where n.tx_id >= {{ lana.built_max('tx_id') }}
+{%- endmacro %}
+
+
+{# The configuration of a model merged on its key: `{{ config(**lana.merged_on(key, [...])) }}`.
+   Incremental (delete+insert on PostgreSQL, merge on BigQuery), with the indexes of
+   `incremental_indexes`; a column added to the model is added to its table. #}
+{% macro merged_on(unique_key, filtered=[]) -%}
+  {{ return({
+    'materialized': 'incremental',
+    'unique_key': unique_key,
+    'indexes': lana.incremental_indexes(unique_key, filtered),
+    'incremental_strategy': 'merge' if target.type == 'bigquery' else 'delete+insert',
+    'on_schema_change': 'append_new_columns',
+  }) }}
+{%- endmacro %}
+
+
 {# The indexes of an incremental model on PostgreSQL (dbt-postgres creates them with the table;
    other warehouses ignore the setting): a unique index on its unique key, so that the merge finds
    the rows it replaces by index and the database itself refuses a duplicate (the

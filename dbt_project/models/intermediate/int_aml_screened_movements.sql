@@ -1,10 +1,4 @@
-{{ config(
-    materialized='incremental',
-    unique_key='movement_id',
-    indexes=lana.incremental_indexes('movement_id', ['tx_id']),
-    incremental_strategy=('merge' if target.type == 'bigquery' else 'delete+insert'),
-    on_schema_change='append_new_columns'
-) }}
+{{ config(**lana.merged_on('movement_id', ['tx_id'])) }}
 -- Every movement the AML rules screen (all time; reports keep what is on or before their date):
 -- each deposit, and each withdrawal when it was asked for, whatever became of it (confirmed,
 -- cancelled or still pending): an attempt to move money is screened even if it never left.

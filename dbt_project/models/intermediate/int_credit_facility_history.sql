@@ -1,11 +1,4 @@
-{% set key = ['facility_id', 'sequence'] %}
-{{ config(
-    materialized='incremental',
-    unique_key=key,
-    indexes=lana.incremental_indexes(key, ['tx_id']),
-    incremental_strategy=('merge' if target.type == 'bigquery' else 'delete+insert'),
-    on_schema_change='append_new_columns'
-) }}
+{{ config(**lana.merged_on(['facility_id', 'sequence'], ['tx_id'])) }}
 -- Full state history of each credit facility: one row per event, with the state it left the
 -- facility in (running totals) and the interval that state was valid for.
 -- Incremental: a build recomputes every event of the facilities that gained events since the last
@@ -17,9 +10,7 @@
 with
 {% if incremental %}
 touched as (
-    select distinct n.facility_id
-    from {{ ref('stg_credit_facility_events') }} n
-    where n.tx_id >= {{ lana.built_max('tx_id') }}
+    {{ lana.keys_with_new_rows(ref('stg_credit_facility_events'), 'facility_id') }}
 ),
 {% endif %}
 

@@ -1,11 +1,6 @@
-{% set key = ['account_id', 'day'] %}
 {{ config(
-    materialized='incremental',
-    unique_key=key,
-    indexes=lana.incremental_indexes(key, ['day']),
-    incremental_strategy=('merge' if target.type == 'bigquery' else 'delete+insert'),
-    on_schema_change='append_new_columns',
-    pre_hook="{{ lana.drop_days_after_report_date() }}"
+    pre_hook="{{ lana.drop_days_after_report_date() }}",
+    **lana.merged_on(['account_id', 'day'], ['day'])
 ) }}
 -- Closing balance of every account on every day from its first entry to the report date: the
 -- running totals at each day with entries, repeated on the days until the next.

@@ -1,10 +1,4 @@
-{{ config(
-    materialized='incremental',
-    unique_key='movement_id',
-    indexes=lana.incremental_indexes('movement_id', ['tx_id']),
-    incremental_strategy=('merge' if target.type == 'bigquery' else 'delete+insert'),
-    on_schema_change='append_new_columns'
-) }}
+{{ config(**lana.merged_on('movement_id', ['tx_id'])) }}
 -- Money in and out of deposit accounts (deposits, confirmed withdrawals), one row per movement.
 -- Incremental: a movement's row never changes once written (it is read from the event that
 -- creates it), so a build adds the rows of the events loaded since the last one (raw rows load in

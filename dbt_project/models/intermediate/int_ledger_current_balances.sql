@@ -1,10 +1,4 @@
-{{ config(
-    materialized='incremental',
-    unique_key='account_id',
-    indexes=lana.incremental_indexes('account_id', ['last_tx_id']),
-    incremental_strategy=('merge' if target.type == 'bigquery' else 'delete+insert'),
-    on_schema_change='append_new_columns'
-) }}
+{{ config(**lana.merged_on('account_id', ['last_tx_id'])) }}
 -- Each account's balance after its newest posting in the raw layer (version 0, all zero, before
 -- its first). The core keeps the same in ledger_current_balances, updated in place; derived here
 -- from the balance history, it is as of the same watermark as every other table.

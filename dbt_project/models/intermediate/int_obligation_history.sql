@@ -1,25 +1,14 @@
-{% set key = ['obligation_id', 'sequence'] %}
-{{ config(
-    materialized='incremental',
-    unique_key=key,
-    indexes=lana.incremental_indexes(key, ['tx_id']),
-    incremental_strategy=('merge' if target.type == 'bigquery' else 'delete+insert'),
-    on_schema_change='append_new_columns'
-) }}
+{{ config(**lana.merged_on(['obligation_id', 'sequence'], ['tx_id'])) }}
 -- Full state history of each obligation: one row per event with the amount still owed after it and
 -- the interval that state was valid for.
--- Incremental: a build recomputes every event of the obligations that gained events since the last
--- build (raw rows load in transaction-id order, so those have a tx_id at or above the largest one
--- built), each from its whole history; a full refresh gives the same rows
--- (tests/integration/test_reports.py). A table built before `tx_id` existed is rebuilt whole.
+-- Incremental as int_credit_facility_history is: a build recomputes every event of the
+-- obligations that gained events since the last one, each from its whole history.
 {% set incremental = lana.is_incremental_build() and lana.relation_has_column(this, 'tx_id') %}
 
 with
 {% if incremental %}
 touched as (
-    select distinct n.obligation_id
-    from {{ ref('stg_obligation_events') }} n
-    where n.tx_id >= {{ lana.built_max('tx_id') }}
+    {{ lana.keys_with_new_rows(ref('stg_obligation_events'), 'obligation_id') }}
 ),
 {% endif %}
 

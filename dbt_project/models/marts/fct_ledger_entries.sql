@@ -1,11 +1,4 @@
-{% set key = ['transaction_id', 'entry_index'] %}
-{{ config(
-    materialized='incremental',
-    unique_key=key,
-    indexes=lana.incremental_indexes(key, ['tx_id']),
-    incremental_strategy=('merge' if target.type == 'bigquery' else 'delete+insert'),
-    on_schema_change='append_new_columns'
-) }}
+{{ config(**lana.merged_on(['transaction_id', 'entry_index'], ['tx_id'])) }}
 -- Grain: one row per ledger entry (all time), with its transaction and account.
 select
     e.transaction_id,
