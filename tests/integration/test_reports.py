@@ -584,9 +584,10 @@ def test_incremental_runs_equal_a_full_refresh(scenario, tmp_path) -> None:
 
 
 def test_incremental_ledger_facts_and_daily_balances_equal_a_full_refresh(scenario, tmp_path) -> None:
-    """The models built incrementally from the ledger's and the facilities' histories hold what a
-    rebuild from scratch holds: after new entries dated into days already built, new events of a
-    facility and its obligations already built, and after a build for an earlier date."""
+    """The models built incrementally from the ledger's, the facilities' and the deposits'
+    histories hold what a rebuild from scratch holds: after new entries dated into days already
+    built, new events of a facility and its obligations already built, a withdrawal confirmed
+    after its request was built, and after a build for an earlier date."""
     models = {
         "marts.fct_ledger_entries": "transaction_id, entry_index",
         "intermediate.int_daily_account_balances": "account_id, day",
