@@ -668,7 +668,8 @@ def test_a_staging_table_built_before_anything_was_loaded_takes_every_row_later(
 def test_an_incremental_model_s_key_is_guarded_by_the_database_and_its_test(scenario, tmp_path) -> None:
     """An incremental model's unique index refuses a duplicate key outright; the uniqueness test,
     which on PostgreSQL reads only the rows such an index cannot guard (a NULL in a key column),
-    still fails on two of those."""
+    still fails on two of those (in the newest transaction: the test reads the rows since it last
+    passed, see the next test)."""
     with psycopg.connect(scenario["warehouse"]) as conn, pytest.raises(psycopg.errors.UniqueViolation):
         conn.execute(
             "INSERT INTO staging.stg_ledger_entries SELECT * FROM staging.stg_ledger_entries LIMIT 1"
@@ -679,7 +680,8 @@ def test_an_incremental_model_s_key_is_guarded_by_the_database_and_its_test(scen
         conn.execute(
             "INSERT INTO staging.stg_ledger_entries SELECT transaction_id, NULL, account_id, side, amount,"
             " debit_amount, credit_amount, currency, effective_date, recorded_at, tx_id"
-            " FROM (SELECT * FROM staging.stg_ledger_entries LIMIT 1) AS e CROSS JOIN generate_series(1, 2)"
+            " FROM (SELECT * FROM staging.stg_ledger_entries ORDER BY tx_id DESC LIMIT 1) AS e"
+            " CROSS JOIN generate_series(1, 2)"
         )
     try:
         with pytest.raises(AssertionError, match="Failure in test lana_unique_combination_stg_ledger_entr"):
@@ -687,6 +689,73 @@ def test_an_incremental_model_s_key_is_guarded_by_the_database_and_its_test(scen
     finally:
         with psycopg.connect(scenario["warehouse"]) as conn:
             conn.execute("DELETE FROM staging.stg_ledger_entries WHERE entry_index IS NULL")
+
+
+def test_the_tests_of_an_append_only_model_read_its_rows_since_they_last_passed(scenario, tmp_path) -> None:
+    """Marks per test (macros/test_marks.sql): once passed, each row-wise test of an append-only
+    model has passed through its newest row and reads only rows from there on; a failing row there
+    fails every run until mended (its mark does not move); a mark above the table's newest row
+    (a restored table) or a full refresh makes the tests read everything again."""
+    warehouse, target = scenario["warehouse"], tmp_path / "target"
+    tests = ("test", "--select", "stg_ledger_entries", "--exclude", "test_name:staged_once")
+    relationships = "Failure in test relationships_stg_ledger_entries_account_id__account_id__ref_stg"
+
+    def marks() -> dict[str, int]:
+        rows = _rows(
+            warehouse,
+            "SELECT test_id, passed_through_tx_id FROM analytics.test_marks"
+            " WHERE model_id = 'model.lana.stg_ledger_entries'",
+        )
+        return {test_id.split(".")[2]: mark for test_id, mark in rows}
+
+    def entry(tx_id: int, account: str = "no-such-account") -> None:
+        index = 1000 + tx_id - newest  # a new key per row
+        with psycopg.connect(warehouse) as conn:
+            conn.execute(
+                "INSERT INTO staging.stg_ledger_entries SELECT transaction_id, %s, %s, side, amount,"
+                " debit_amount, credit_amount, currency, effective_date, recorded_at, %s"
+                " FROM (SELECT * FROM staging.stg_ledger_entries ORDER BY tx_id DESC LIMIT 1) AS e",
+                (index, account, tx_id),
+            )
+
+    newest = _rows(warehouse, "SELECT max(tx_id) FROM staging.stg_ledger_entries")[0][0]
+    run_dbt(warehouse, *tests, target_path=target)
+    every_row_wise_test = [
+        "lana_unique_combination_stg_ledger_entries_transaction_id__entry_index",
+        "relationships_stg_ledger_entries_account_id__account_id__ref_stg_ledger_accounts_",
+        "relationships_stg_ledger_entries_transaction_id__transaction_id__ref_stg_ledger_transactions_",
+        "accepted_values_stg_ledger_entries_side__debit__credit",
+        "not_null_stg_ledger_entries_amount",
+        "lana_non_negative_stg_ledger_entries_amount",
+    ]
+    assert marks() == dict.fromkeys(every_row_wise_test, newest)
+    try:
+        entry(newest - 1)  # behind every mark, as no build writes: not read again
+        run_dbt(warehouse, *tests, target_path=target)
+        entry(newest + 1)  # a new row
+        for _ in range(2):
+            with pytest.raises(AssertionError, match=relationships):
+                run_dbt(warehouse, *tests, target_path=target)
+            assert (
+                marks()["relationships_stg_ledger_entries_account_id__account_id__ref_stg_ledger_accounts_"]
+                == newest
+            )
+        with psycopg.connect(warehouse) as conn:
+            conn.execute("DELETE FROM staging.stg_ledger_entries WHERE tx_id = %s", (newest + 1,))
+        good_account = _rows(warehouse, "SELECT min(account_id) FROM staging.stg_ledger_accounts")[0][0]
+        entry(newest + 2, good_account)  # mended, and a new good row
+        run_dbt(warehouse, *tests, target_path=target)
+        assert set(marks().values()) == {newest + 2}
+        with psycopg.connect(warehouse) as conn:  # restored from a copy older than the marks
+            conn.execute("DELETE FROM staging.stg_ledger_entries WHERE tx_id = %s", (newest + 2,))
+        with pytest.raises(AssertionError, match=relationships):  # reads all: the old bad row too
+            run_dbt(warehouse, *tests, target_path=target)
+        run_dbt(warehouse, "run", "--full-refresh", "--select", "stg_ledger_entries", target_path=target)
+        assert marks() == {}
+        run_dbt(warehouse, *tests, target_path=target)
+        assert set(marks().values()) == {newest}
+    finally:
+        run_dbt(warehouse, "run", "--full-refresh", "--select", "stg_ledger_entries", target_path=target)
 
 
 def test_a_corrupted_warehouse_value_blocks_the_whole_delivery(scenario, tmp_path) -> None:
