@@ -692,7 +692,7 @@ def test_an_incremental_model_s_key_is_guarded_by_the_database_and_its_test(scen
 
 
 def test_the_tests_of_an_append_only_model_read_its_rows_since_they_last_passed(scenario, tmp_path) -> None:
-    """Marks per test (macros/test_marks.sql): once passed, each row-wise test of an append-only
+    """Marks per test (macros/tested_rows.sql): once passed, each row-wise test of an append-only
     model has passed through its newest row and reads only rows from there on; a failing row there
     fails every run until mended (its mark does not move); a mark above the table's newest row
     (a restored table) or a full refresh makes the tests read everything again."""
@@ -756,6 +756,32 @@ def test_the_tests_of_an_append_only_model_read_its_rows_since_they_last_passed(
         assert set(marks().values()) == {newest}
     finally:
         run_dbt(warehouse, "run", "--full-refresh", "--select", "stg_ledger_entries", target_path=target)
+
+
+def test_a_build_tests_only_its_own_date_of_a_report(scenario, tmp_path) -> None:
+    """A report keeps every date it was built for and a build replaces only its own: its tests read
+    that date alone (macros/tested_rows.sql). A bad date other than the build's is left to the
+    build of that date, or to a run with `test_every_row`, which reads everything."""
+    warehouse, target = scenario["warehouse"], tmp_path / "target"
+    tests = ("test", "--select", "trial_balance")
+    with psycopg.connect(warehouse) as conn:  # another date, a row written twice and unbalanced
+        conn.execute(
+            "CREATE TEMP TABLE bad AS SELECT * FROM reports.trial_balance"
+            " WHERE as_of_date = DATE '2025-02-28' ORDER BY account_code LIMIT 1"
+        )
+        conn.execute("UPDATE bad SET as_of_date = DATE '2025-01-15', debit_balance = debit_balance + 1")
+        for _ in range(2):
+            conn.execute("INSERT INTO reports.trial_balance SELECT * FROM bad")
+    try:
+        run_dbt(warehouse, *tests, vars={"as_of_date": "2025-02-28"}, target_path=target)
+        for vars in ({"as_of_date": "2025-01-15"}, {"as_of_date": "2025-02-28", "test_every_row": True}):
+            with pytest.raises(AssertionError) as failed:
+                run_dbt(warehouse, *tests, vars=vars, target_path=target)
+            assert "Failure in test trial_balance_nets_to_zero" in str(failed.value), vars
+            assert "Failure in test lana_unique_combination_trial_balance_as_of_date" in str(failed.value)
+    finally:
+        with psycopg.connect(warehouse) as conn:
+            conn.execute("DELETE FROM reports.trial_balance WHERE as_of_date = DATE '2025-01-15'")
 
 
 def test_a_corrupted_warehouse_value_blocks_the_whole_delivery(scenario, tmp_path) -> None:
