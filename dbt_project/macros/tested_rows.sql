@@ -26,6 +26,12 @@
 {%- endmacro %}
 
 
+{# The relation of a node of the graph (a model this macro file reads without `ref`). #}
+{% macro node_relation(node) -%}
+  {{ return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias)) }}
+{%- endmacro %}
+
+
 {# on-run-start: the marks' schema, then their table, created once (one statement each). #}
 {% macro create_test_marks_schema() -%}
   {%- set marks = lana.test_marks_relation() -%}
@@ -93,9 +99,8 @@
 
 {# The date a build's reports are for: the `as_of_date` variable, else the report date model. #}
 {% macro built_report_date() -%}
-  {%- set report_date = graph.nodes['model.lana.int_report_date'] -%}
-  {{ return(lana.date_var('as_of_date') or '(select as_of_date from '
-     ~ api.Relation.create(database=report_date.database, schema=report_date.schema, identifier=report_date.alias) ~ ')') }}
+  {{ return(lana.date_var('as_of_date')
+     or '(select as_of_date from ' ~ lana.node_relation(graph.nodes['model.lana.int_report_date']) ~ ')') }}
 {%- endmacro %}
 
 
@@ -121,14 +126,13 @@
   {%- endif -%}
   {#- A mark above the model's newest row is void: the table was restored or rebuilt with fewer
       rows since, and is read whole again. -#}
-  {%- set parent = graph.nodes[model.attached_node] -%}
   {%- set lookup -%}
     select max(m.passed_through_tx_id)
     from {{ marks }} m
     where m.test_id = '{{ model.unique_id }}'
       and m.passed_through_tx_id <= (
         select max({{ column }})
-        from {{ api.Relation.create(database=parent.database, schema=parent.schema, identifier=parent.alias) }}
+        from {{ lana.node_relation(lana.tested_model(model)) }}
       )
   {%- endset -%}
   {%- set mark = run_query(lookup).columns[0].values()[0] -%}
@@ -168,7 +172,7 @@
   {%- set passed = [] -%}
   {%- for result in results if result.node.resource_type == 'test' and result.status == 'pass' -%}
     {%- set column = lana.marked_column(result.node) -%}
-    {%- if column -%}{%- do passed.append([result.node, graph.nodes[result.node.attached_node], column]) -%}{%- endif -%}
+    {%- if column -%}{%- do passed.append([result.node, lana.tested_model(result.node), column]) -%}{%- endif -%}
   {%- endfor -%}
   {%- if passed and execute -%}
     {%- set delete -%}
@@ -180,7 +184,7 @@
       select test_id, model_id, newest from (
         {%- for test, parent, column in passed %}
         select '{{ test.unique_id }}' as test_id, '{{ parent.unique_id }}' as model_id, max({{ column }}) as newest
-        from {{ api.Relation.create(database=parent.database, schema=parent.schema, identifier=parent.alias) }}
+        from {{ lana.node_relation(parent) }}
         {{ 'union all' if not loop.last }}
         {%- endfor %}
       ) as newest_rows
