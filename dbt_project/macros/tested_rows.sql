@@ -117,7 +117,7 @@
    row-wise test of an append-only model). A literal, read when the test runs, so that the planner
    sees how few rows lie above it; compiled offline (no warehouse to ask), every test reads all. #}
 {% macro test_mark_condition() -%}
-  {%- if not execute or var('compile_offline', false) or var('test_every_row', false) -%}{{ return('') }}{%- endif -%}
+  {%- if var('compile_offline', false) -%}{{ return('') }}{%- endif -%}
   {%- set column = lana.marked_column(model) -%}
   {%- if not column -%}{{ return('') }}{%- endif -%}
   {%- set marks = lana.test_marks_relation() -%}
@@ -146,10 +146,12 @@
   {%- set conditions = [] -%}
   {%- set where = config.get('where') -%}
   {%- if where -%}{%- do conditions.append('(' ~ where ~ ')') -%}{%- endif -%}
-  {%- set since_mark = lana.test_mark_condition() -%}
-  {%- if since_mark -%}{%- do conditions.append(since_mark) -%}{%- endif -%}
-  {%- set date_column = lana.report_date_column(model) if execute and not var('test_every_row', false) else none -%}
-  {%- if date_column -%}{%- do conditions.append(lana.tested_report_date(date_column)) -%}{%- endif -%}
+  {%- if execute and not var('test_every_row', false) -%}
+    {%- set since_mark = lana.test_mark_condition() -%}
+    {%- if since_mark -%}{%- do conditions.append(since_mark) -%}{%- endif -%}
+    {%- set date_column = lana.report_date_column(model) -%}
+    {%- if date_column -%}{%- do conditions.append(lana.tested_report_date(date_column)) -%}{%- endif -%}
+  {%- endif -%}
   {%- if conditions -%}
     {{ return('(select * from ' ~ relation ~ ' where ' ~ conditions | join(' and ') ~ ') dbt_subquery') }}
   {%- endif -%}
