@@ -74,6 +74,12 @@ def raw_layer_checks(
     marks have changed, and every suite reads its whole table (their expectations cross tables:
     a lost event leaves its ledger transaction without it)."""
     watermarks = extract_load_of(core, warehouse, meltano_state).watermarks()
+    store = checked_rows.mark_store(warehouse)
+    version = quality.raw_suites_version(warehouse.kind)
+    marks = checked_rows.Marks.read(store, warehouse, quality.RAW_SUITE_TABLES, version, watermarks)
+    # Great Expectations takes seconds to import: when the suites have rows to read, it is
+    # imported while the completeness check waits on the databases.
+    importing = None if marks.nothing_new() else quality.import_in_background()
     different = incomplete_streams(core.url, warehouse, watermarks)
     for name, key in RAW_KEYS.items():
         watermark = watermarks.get(name)
@@ -92,9 +98,6 @@ def raw_layer_checks(
             metadata={"watermark": watermark or 0},
         )
 
-    store = checked_rows.mark_store(warehouse)
-    version = quality.raw_suites_version(warehouse.kind)
-    marks = checked_rows.Marks.read(store, warehouse, quality.RAW_SUITE_TABLES, version, watermarks)
     if different:
         marks = marks.forgotten()
     if marks.nothing_new():
@@ -102,6 +105,8 @@ def raw_layer_checks(
             description = f"{warehouse.raw_schema}.{table}: nothing to check ({marks.describe(table)})"
             yield _gx_result(RAW_KEYS[table], description, evaluated=0, failed=0)
         return
+    if importing is not None:
+        importing.join()
     checking = checked_rows.plan(quality.raw_suites(warehouse.raw_schema, warehouse.kind), marks)
     outcomes = quality.validate(
         warehouse.sqlalchemy_url(warehouse.raw_schema), checking.suites, warehouse.kind

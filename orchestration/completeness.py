@@ -10,6 +10,7 @@ key's columns as text, joined by `|`).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -53,22 +54,41 @@ class RawLayer(Protocol):
 
 
 def incomplete_streams(core_url: str, warehouse: RawLayer, watermarks: dict[str, int]) -> dict[str, str]:
-    """Per stream whose raw copy differs from the core below its watermark, what differs, in words."""
+    """Per stream whose raw copy differs from the core below its watermark, what differs, in words.
+
+    The core's side and the raw layer's are tallied at the same time (each reads every row below
+    the watermark: two server processes, or the warehouse's own, instead of one after the other).
+    """
+    tables = [table for table in TABLES if table.name in watermarks]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        core_side = pool.submit(_core_tallies, core_url, tables, watermarks)
+        raw_side = pool.submit(_raw_tallies, warehouse, tables, watermarks)
+        core_tallies, raw_tallies = core_side.result(), raw_side.result()
     different: dict[str, str] = {}
-    with psycopg.connect(core_url) as conn:
-        for table in TABLES:
-            if table.name not in watermarks:
-                continue
-            watermark = watermarks[table.name]
-            row = conn.execute(_tally_sql(table, table.name, "postgres", watermark, core=True)).fetchone()  # type: ignore[arg-type]
-            core = Tally(int(row[0]), int(row[1])) if row else Tally(0, 0)
-            rows, key_sum = warehouse.fetch_row(
-                _tally_sql(table, warehouse.raw_relation(table.name), warehouse.kind, watermark)
+    for table in tables:
+        core, raw = core_tallies[table.name], raw_tallies[table.name]
+        if raw != core:
+            different[table.name] = (
+                f"below the watermark (transaction {watermarks[table.name]}) the core has {core} "
+                f"but the raw layer {raw}"
             )
-            raw = Tally(int(rows), int(key_sum))
-            if raw != core:
-                different[table.name] = (
-                    f"below the watermark (transaction {watermark}) the core has {core} "
-                    f"but the raw layer {raw}"
-                )
     return different
+
+
+def _core_tallies(core_url: str, tables: list[Table], watermarks: dict[str, int]) -> dict[str, Tally]:
+    tallies: dict[str, Tally] = {}
+    with psycopg.connect(core_url) as conn:
+        for table in tables:
+            sql = _tally_sql(table, table.name, "postgres", watermarks[table.name], core=True)
+            row = conn.execute(sql).fetchone()  # type: ignore[arg-type]
+            tallies[table.name] = Tally(int(row[0]), int(row[1])) if row else Tally(0, 0)
+    return tallies
+
+
+def _raw_tallies(warehouse: RawLayer, tables: list[Table], watermarks: dict[str, int]) -> dict[str, Tally]:
+    tallies: dict[str, Tally] = {}
+    for table in tables:
+        relation = warehouse.raw_relation(table.name)
+        rows, key_sum = warehouse.fetch_row(_tally_sql(table, relation, warehouse.kind, watermarks[table.name]))
+        tallies[table.name] = Tally(int(rows), int(key_sum))
+    return tallies

@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import queue
+import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -114,6 +115,13 @@ def _gx() -> tuple[ModuleType, ModuleType]:
     return great_expectations, great_expectations.expectations
 
 
+def import_in_background() -> threading.Thread:
+    """Start importing Great Expectations in a thread (joined before the suites are built)."""
+    thread = threading.Thread(target=_gx, name="import-great-expectations", daemon=True)
+    thread.start()
+    return thread
+
+
 def _json_text(dialect: str, column: str, key: str) -> str:
     if dialect == "bigquery":
         return f"json_value({column}, '$.{key}')"
@@ -146,23 +154,31 @@ def _ledger_agreement(schema: str, dialect: str) -> dict[str, list]:
     (GX substitutes `{batch}` with an aliased subquery: it is wrapped once more to be aliased here.)
     """
     found: dict[str, list] = {}
+    # Summed per transaction joined, not grouped over the whole ledger first: a run that checks a
+    # day's new events then reads their transactions' entries only (by the entries' key).
     debits = (
-        f"(SELECT transaction_id, sum(amount) AS debits FROM {schema}.ledger_entries "
-        "WHERE side = 'debit' GROUP BY transaction_id)"
+        f"(SELECT sum(l.amount) FROM {schema}.ledger_entries l "
+        "WHERE l.transaction_id = t.id AND l.side = 'debit')"
     )
     amount = _json_bigint(dialect, "e.event", "amount")
     account = _json_text(dialect, "e.event", "deposit_account_id")
     for p in POSTINGS:
-        mismatch = f" OR d.debits IS NULL OR d.debits <> {amount}" if p.amount_is_debits else ""
+        # No debits, or not the event's amount: as one expression, so that PostgreSQL sums the
+        # debits once per event (an OR of the two would run the summing subquery twice).
+        mismatch = (
+            " OR coalesce(ledger_debits <> event_amount, ledger_debits IS NULL)" if p.amount_is_debits else ""
+        )
         found.setdefault(f"{p.aggregate}_events", []).append(
             _rows(
                 f"{p.aggregate} '{p.event_type}' events without their {p.template} ledger transaction"
                 + (" for the same amount" if p.amount_is_debits else ""),
-                f"SELECT e.id, e.event_type, {amount if p.amount_is_debits else 'NULL'} AS event_amount, "
-                f"t.id AS ledger_transaction_id, d.debits AS ledger_debits FROM (SELECT * FROM {{batch}}) e "
-                f"LEFT JOIN {schema}.ledger_transactions t ON t.correlation_id = e.id "
-                f"AND t.template = '{p.template}' LEFT JOIN {debits} d ON d.transaction_id = t.id "
-                f"WHERE e.event_type = '{p.event_type}' AND (t.id IS NULL{mismatch})",
+                "SELECT * FROM (SELECT e.id, e.event_type, "
+                f"{amount if p.amount_is_debits else 'NULL'} AS event_amount, t.id AS ledger_transaction_id, "
+                f"{debits if p.amount_is_debits else 'NULL'} AS ledger_debits "
+                f"FROM (SELECT * FROM {{batch}}) e LEFT JOIN {schema}.ledger_transactions t "
+                f"ON t.correlation_id = e.id AND t.template = '{p.template}' "
+                f"WHERE e.event_type = '{p.event_type}') posted "
+                f"WHERE ledger_transaction_id IS NULL{mismatch}",
             )
         )
         found.setdefault("ledger_transactions", []).append(

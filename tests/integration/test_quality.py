@@ -51,6 +51,50 @@ def test_a_ghost_deposit_is_named_with_its_values(warehouse_url: str) -> None:
     ]
 
 
+def test_a_deposit_whose_ledger_transaction_debits_another_amount_is_named(warehouse_url: str) -> None:
+    """The deposit's DEPOSIT transaction is there, but debits 400.00 for a deposit of 500.00; once
+    the entries say 500.00, the suite passes."""
+    prepare_raw_schema(warehouse_url, "raw")
+    deposit, account = "6f1c0a52-0000-4000-8000-000000000003", "6f1c0a52-0000-4000-8000-000000000004"
+    transaction = "6f1c0a52-0000-4000-8000-000000000005"
+    with psycopg.connect(warehouse_url) as conn:
+        conn.execute(
+            "INSERT INTO raw.deposit_account_events (id, sequence, event_type, event, recorded_at,"
+            " global_position, tx_id) VALUES (%s, 1, 'initialized', '{}', now(), 1, 1)",
+            (account,),
+        )
+        conn.execute(
+            "INSERT INTO raw.deposit_events (id, sequence, event_type, event, recorded_at, global_position,"
+            " tx_id) VALUES (%s, 1, 'initialized', jsonb_build_object('amount', 50000,"
+            " 'deposit_account_id', %s::text), now(), 2, 2)",
+            (deposit, account),
+        )
+        conn.execute(
+            "INSERT INTO raw.ledger_transactions (id, journal_id, template, effective_date, correlation_id,"
+            " description, metadata, recorded_at, global_position, tx_id) VALUES (%s, gen_random_uuid(),"
+            " 'DEPOSIT', current_date, %s, 'deposit', '{}', now(), 3, 2)",
+            (transaction, deposit),
+        )
+        conn.execute(
+            "INSERT INTO raw.ledger_entries (transaction_id, entry_index, account_id, side, amount, currency,"
+            " effective_date, recorded_at, tx_id) VALUES (%(t)s, 0, gen_random_uuid(), 'debit', 40000,"
+            " 'USD', current_date, now(), 2), (%(t)s, 1, gen_random_uuid(), 'credit', 40000, 'USD',"
+            " current_date, now(), 2)",
+            {"t": transaction},
+        )
+    (suite,) = [s for s in quality.raw_suites("raw") if s.table == "deposit_events"]
+    (outcome,) = quality.validate(sqlalchemy_url(warehouse_url), [suite])
+    assert outcome.failures == [
+        "1 row(s): deposit 'initialized' events without their DEPOSIT ledger transaction for the same "
+        f"amount, e.g. id={deposit}, event_type=initialized, event_amount=50000, "
+        f"ledger_transaction_id={transaction}, ledger_debits=40000",
+    ]
+    with psycopg.connect(warehouse_url) as conn:
+        conn.execute("UPDATE raw.ledger_entries SET amount = 50000")
+    (outcome,) = quality.validate(sqlalchemy_url(warehouse_url), [suite])
+    assert outcome.passed, outcome.failures
+
+
 def test_the_raw_checks_read_each_row_until_it_passes_and_then_only_newer_rows(warehouse_url: str) -> None:
     """Marks per raw table (orchestration/checked_rows.py): a passing suite is not run on its rows
     again; a failing one is, until they pass; new suites or a table restored to fewer rows are
