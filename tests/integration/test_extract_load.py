@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -11,6 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import psycopg
+import pytest
 import yaml
 
 from core_app.adapters.unit_of_work import PostgresDatabase as Database
@@ -414,19 +416,27 @@ def test_a_system_database_meltano_has_not_finished_creating_means_a_run_decides
     assert el.nothing_new()
 
 
+@pytest.mark.parametrize("file_format", ["postgres_copy_text", "jsonl"])
 def test_batch_files_carry_any_text_exactly_and_are_removed_once_loaded(
-    core_url: str, warehouse_url: str
+    core_url: str, warehouse_url: str, file_format: str
 ) -> None:
-    """The tap's BATCH files are JSON lines written by the core's database and COPYed in by the
-    loader: backslashes, quotes, tabs, newlines and the control characters the COPY format uses
-    must arrive as they were; the files hold personal data, so none may stay behind."""
-    awkward = 'O\'Brien "the \\\\ back\\slash" \t tab \n newline \x01\x02 end'
+    """The tap's BATCH files are written by the core's database (in its COPY text format, as
+    meltano.yml asks, or as Singer's JSON lines) and COPYed in by the loader: backslashes,
+    quotes, tabs, newlines and the control characters either format uses must arrive as they
+    were; the files hold personal data, so none may stay behind."""
+    awkward = 'O\'Brien "the \\\\ back\\slash" \\N \t tab \n newline \r\x01\x02 end'
     bank = Bank.connect(core_url, BusinessClock(datetime(2025, 3, 9, tzinfo=UTC)), RandomIds())
     bank.customers.onboard(name=awkward, email="ob@example.com", phone="+1 555", country="IE", tax_id="IE-1")
     bank.close()
     folder = _batch_folder()
     left_by_killed_runs = set(folder.iterdir()) if folder.exists() else set()
-    el = extract_load(core_url, warehouse_url)
+    # Settings from the environment take precedence over meltano.yml's.
+    batch_config = {
+        **_batch_config(),
+        "encoding": {"format": file_format, "compression": "none"},
+        "storage": {"root": folder.as_uri()},
+    }
+    el = extract_load(core_url, warehouse_url, TAP_LANA_EVENTS_BATCH_CONFIG=json.dumps(batch_config))
     loaded = el.run()
     assert loaded.records_per_stream["customer_events"] > 0
     assert_raw_equals_source(core_url, warehouse_url)
@@ -439,10 +449,15 @@ def test_batch_files_carry_any_text_exactly_and_are_removed_once_loaded(
     assert set(folder.iterdir()) <= left_by_killed_runs
 
 
-def _batch_folder() -> Path:
-    """Where meltano.yml's dev environment tells the tap to write its BATCH files."""
+def _batch_config() -> dict:
+    """The tap's BATCH settings in meltano.yml's dev environment."""
     project = yaml.safe_load((REPO / "meltano.yml").read_text())
     dev = next(e for e in project["environments"] if e["name"] == "dev")
     tap = next(p for p in dev["config"]["plugins"]["extractors"] if p["name"] == "tap-lana-events")
-    root = tap["config"]["batch_config"]["storage"]["root"]
+    return tap["config"]["batch_config"]
+
+
+def _batch_folder() -> Path:
+    """Where the tap writes its BATCH files."""
+    root = _batch_config()["storage"]["root"]
     return Path(root.removeprefix("file://").replace("$MELTANO_PROJECT_ROOT", str(REPO)))

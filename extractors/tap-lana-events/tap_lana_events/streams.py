@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
@@ -11,9 +12,18 @@ from psycopg import sql
 from singer_sdk import Stream, metrics
 from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
 
-from tap_lana_events.batch_files import JSON_LINES, BatchFile, batch_folder
+from tap_lana_events.batch_files import (
+    COPY_TEXT,
+    FILE_SUFFIXES,
+    JSON_LINES,
+    BatchFile,
+    batch_folder,
+    copy_text_fields,
+)
 from tap_lana_events.snapshot import SourceSnapshot
-from tap_lana_events.tables import Table
+from tap_lana_events.tables import BIGINT, INT, Table
+
+INTEGERS = (INT, BIGINT)
 
 
 class TableStream(Stream):
@@ -95,16 +105,18 @@ class TableStream(Stream):
     def get_batches(
         self, batch_config: BatchConfig, context: dict | None
     ) -> Iterable[tuple[BaseBatchFileEncoding, list[str]]]:
-        """The same rows as `get_records`, written as JSON lines by the database itself.
+        """The same rows as `get_records`, written by the database itself (batch_files.py).
 
-        PostgreSQL renders each row as JSON (`row_to_json`) and streams the lines out with `COPY`,
-        so no row passes through Python objects; the loader `COPY`s the files in. Each file is
-        announced once complete, with the bookmark at its last row's transaction (every row below
-        the watermark is committed, so an interrupted run resumes there without a gap).
+        PostgreSQL renders each row (as JSON with `row_to_json`, or in its COPY text format) and
+        streams the lines out with `COPY`, so no row passes through Python objects; the loader
+        `COPY`s the files in. Each file is announced once complete, with the bookmark at its last
+        row's transaction (every row below the watermark is committed, so an interrupted run
+        resumes there without a gap).
         """
-        if batch_config.encoding.format != "jsonl":
+        file_format = batch_config.encoding.format
+        if file_format not in FILE_SUFFIXES:
             raise ValueError(
-                f"batch_config.encoding.format must be jsonl, not {batch_config.encoding.format}"
+                f"batch_config.encoding.format must be one of {', '.join(FILE_SUFFIXES)}, not {file_format}"
             )
         compress = batch_config.encoding.compression == "gzip"
         rows_per_file = batch_config.batch_size
@@ -112,30 +124,58 @@ class TableStream(Stream):
         # The SDK does this before `get_records` only: without it the bookmark is not read.
         self._write_starting_replication_value(context)
         query, params = self._read_query(context)
-        copy = sql.SQL("COPY (SELECT row_to_json(r) FROM ({}) AS r) TO STDOUT {}").format(query, JSON_LINES)
+        if file_format == COPY_TEXT:
+            copy = sql.SQL("COPY ({}) TO STDOUT").format(query)
+        else:
+            copy = sql.SQL("COPY (SELECT row_to_json(r) FROM ({}) AS r) TO STDOUT {}").format(
+                query, JSON_LINES
+            )
         with metrics.record_counter(self.name) as counter, self.snapshot.connection.cursor() as cursor:
             writer: BatchFile | None = None
             with cursor.copy(copy, params) as lines:
                 for line in lines:
                     if writer is None:
-                        writer = BatchFile(folder, self.name, compress=compress)
+                        writer = BatchFile(folder, self.name, FILE_SUFFIXES[file_format], compress=compress)
                     writer.write(line)
                     if writer.rows >= rows_per_file:
-                        yield batch_config.encoding, [self._finish(writer, counter, context, last_file=False)]
+                        yield (
+                            batch_config.encoding,
+                            [self._finish(writer, counter, context, file_format, last_file=False)],
+                        )
                         writer = None
             if writer is not None:
-                yield batch_config.encoding, [self._finish(writer, counter, context, last_file=True)]
+                yield (
+                    batch_config.encoding,
+                    [self._finish(writer, counter, context, file_format, last_file=True)],
+                )
             else:
                 self._bookmark(context, self.snapshot.watermark, None)
 
     def _finish(
-        self, writer: BatchFile, counter: metrics.Counter, context: dict | None, *, last_file: bool
+        self,
+        writer: BatchFile,
+        counter: metrics.Counter,
+        context: dict | None,
+        file_format: str,
+        *,
+        last_file: bool,
     ) -> str:
         """Close a batch file and move the bookmark past it; its URL."""
         counter.increment(writer.rows)
-        last = writer.close()
+        last = self._row_of(writer.close(), file_format)
         self._bookmark(context, self.snapshot.watermark if last_file else last["tx_id"], last)
         return writer.url
+
+    def _row_of(self, line: bytes, file_format: str) -> dict[str, Any]:
+        """A line of a batch file as the row's key and transaction (what a bookmark keeps)."""
+        if file_format != COPY_TEXT:
+            return json.loads(line)
+        fields = dict(zip((c.name for c in self.table.columns), copy_text_fields(line), strict=True))
+        return {
+            name: int(value) if value is not None and self.table.column(name).kind in INTEGERS else value
+            for name, value in fields.items()
+            if name in (*self.table.key, "tx_id")
+        }
 
     def _distrust(self, state: dict[str, Any], start: int) -> str | None:
         """Why the stored bookmark is impossible for this database (None: it is plausible).

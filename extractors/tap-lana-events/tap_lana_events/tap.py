@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import psycopg
 from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.helpers.capabilities import BATCH_CONFIG
 
+from tap_lana_events.batch_files import FILE_SUFFIXES
 from tap_lana_events.snapshot import SourceSnapshot
 from tap_lana_events.streams import TableStream
 from tap_lana_events.tables import TABLES
+
+
+def batch_config_schema() -> dict[str, Any]:
+    """The SDK's `batch_config` setting, with the file formats this tap writes (batch_files.py):
+    the SDK's own lists Singer's only, and would refuse the tap's COPY text format."""
+    schema = copy.deepcopy(BATCH_CONFIG["properties"]["batch_config"])
+    schema["properties"]["encoding"]["properties"]["format"]["enum"] = list(FILE_SUFFIXES)
+    return schema
 
 
 class TapLanaEvents(Tap):
@@ -31,6 +42,7 @@ class TapLanaEvents(Tap):
             description="Rows fetched from the server per round trip.",
         ),
     ).to_dict()
+    config_jsonschema["properties"]["batch_config"] = batch_config_schema()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._snapshot: SourceSnapshot | None = None

@@ -1,10 +1,13 @@
-"""target-postgres as our extract/load uses it: BATCH files of JSON lines loaded with COPY.
+"""target-postgres as our extract/load uses it: BATCH files loaded with COPY.
 
 MeltanoLabs' target reads a BATCH file's lines into Python dicts and inserts them row by row into
 a temporary table before merging. Here PostgreSQL does all of it: the file's bytes are streamed
-with `COPY` into a temporary `jsonb` column, each field is read as its raw column's type, and one
-`INSERT ... ON CONFLICT` on the stream's key merges them (a row read twice, after an interrupted
-run, updates itself: nothing is doubled). RECORD messages still go through the original target.
+with `COPY` into a temporary table, and one `INSERT ... ON CONFLICT` on the stream's key merges
+them into the raw table (a row read twice, after an interrupted run, updates itself: nothing is
+doubled). Two formats: Singer's `jsonl` (into a `jsonb` column, each field then read as its raw
+column's type) and `postgres_copy_text` (tap-lana-events' batch_files.py: PostgreSQL's COPY text
+format, the schema's properties in order, straight into typed columns; no JSON parsed for a row
+but its JSON columns). RECORD messages still go through the original target.
 """
 
 from __future__ import annotations
@@ -27,6 +30,10 @@ from target_postgres.target import TargetPostgres
 # as quote and delimiter passes each line through unchanged, one field per line, no escaping.
 JSON_LINES = sql.SQL("(FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')")
 CHUNK_BYTES = 1 << 20
+BATCH_TABLE = "lana_batch_rows"  # temporary, one per connection loading a part of a file
+COPY_TEXT = "postgres_copy_text"  # the format's name in tap-lana-events' BATCH messages
+FORMATS = ("jsonl", COPY_TEXT)
+
 # Singer reserves the prefix for the columns loaders add (the SDK adds them to the stream's schema).
 METADATA_PREFIX = "_sdc_"
 
@@ -70,7 +77,7 @@ def _parts(path: Path, count: int) -> list[Part]:
 
 class LanaPostgresSink(PostgresSink):
     def process_batch_files(self, encoding: BaseBatchFileEncoding, files: t.Sequence[str]) -> None:
-        if encoding.format != "jsonl" or encoding.compression not in ("none", "gzip", None):
+        if encoding.format not in FORMATS or encoding.compression not in ("none", "gzip", None):
             super().process_batch_files(encoding, files)
             return
         for url in files:
@@ -83,7 +90,7 @@ class LanaPostgresSink(PostgresSink):
                     as_temp_table=False,
                     connection=connection,
                 )
-                merge = self._merge_sql(connection.connection.driver_connection)
+                merge = self._merge_sql(connection.connection.driver_connection, encoding.format)
             # A large file is loaded in parts, each on a connection of its own, at the same time:
             # one connection keeps one server process (one core) busy. The BATCH message is
             # acknowledged (and the bookmark after it saved) only once every part has committed;
@@ -91,21 +98,36 @@ class LanaPostgresSink(PostgresSink):
             # the other parts committed (the key's upsert: nothing doubled).
             parts = [Part(0, None)] if encoding.compression == "gzip" else _parts(path, PARTS_PER_FILE)
             with ThreadPoolExecutor(len(parts)) as pool:
-                loads = [pool.submit(self._load, path, encoding.compression, part, merge) for part in parts]
+                loads = [pool.submit(self._load, path, encoding, part, merge) for part in parts]
                 loaded = sum(load.result() for load in loads)
             self.record_counter_metric.increment(loaded)
             path.unlink()  # loaded and committed: the rows are in the warehouse now
 
-    def _load(self, path: Path, compression: str | None, part: Part, merge: sql.Composable) -> int:
+    def _load(self, path: Path, encoding: BaseBatchFileEncoding, part: Part, merge: sql.Composable) -> int:
         """One part of a file into a temporary table, merged into the raw table; rows loaded."""
         with self.connector._connect() as connection, connection.begin():
             cursor = connection.connection.driver_connection.cursor()
-            cursor.execute("CREATE TEMPORARY TABLE lana_batch_lines (line jsonb) ON COMMIT DROP")
-            opener = gzip.open if compression == "gzip" else open
-            with (
-                opener(path, "rb") as source,
-                cursor.copy(sql.SQL("COPY lana_batch_lines (line) FROM STDIN {}").format(JSON_LINES)) as copy,
-            ):
+            if encoding.format == COPY_TEXT:
+                columns = sql.SQL(", ").join(sql.Identifier(c) for c in self._columns())
+                table = sql.Identifier(*str(self.full_table_name).split(".", 1))
+                cursor.execute(
+                    sql.SQL(
+                        "CREATE TEMPORARY TABLE {batch} ON COMMIT DROP AS "
+                        "SELECT {columns} FROM {table} WITH NO DATA"
+                    ).format(batch=sql.Identifier(BATCH_TABLE), columns=columns, table=table)
+                )
+                copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(BATCH_TABLE), columns)
+            else:
+                cursor.execute(
+                    sql.SQL("CREATE TEMPORARY TABLE {} (line jsonb) ON COMMIT DROP").format(
+                        sql.Identifier(BATCH_TABLE)
+                    )
+                )
+                copy_sql = sql.SQL("COPY {} (line) FROM STDIN {}").format(
+                    sql.Identifier(BATCH_TABLE), JSON_LINES
+                )
+            opener = gzip.open if encoding.compression == "gzip" else open
+            with opener(path, "rb") as source, cursor.copy(copy_sql) as copy:
                 source.seek(part.start)
                 for chunk in part.chunks(source):
                     copy.write(chunk)
@@ -113,27 +135,34 @@ class LanaPostgresSink(PostgresSink):
             cursor.execute(merge)
             return loaded
 
-    def _merge_sql(self, conn: t.Any) -> sql.Composable:
-        """`lana_batch_lines` into the raw table: each field as its column's type, merged on the key."""
+    def _columns(self) -> list[str]:
+        """The stream's columns, in its schema's order (a `postgres_copy_text` line's order).
+        The schema also lists the metadata columns (the SDK adds them): those are filled here."""
+        return [self.conform_name(c) for c in self.schema["properties"] if not c.startswith(METADATA_PREFIX)]
+
+    def _merge_sql(self, conn: t.Any, file_format: str) -> sql.Composable:
+        """The batch table into the raw table, merged on the key (a `jsonl` line's fields read as
+        their columns' types)."""
         schema_name, table_name = str(self.full_table_name).split(".", 1)
         table = sql.Identifier(schema_name, table_name)
         metadata = self._metadata_columns()
-        # The schema also lists the metadata columns (the SDK adds them): those are filled below.
-        columns = [
-            self.conform_name(c) for c in self.schema["properties"] if not c.startswith(METADATA_PREFIX)
-        ]
+        columns = self._columns()
         key = [self.conform_name(k) for k in self.key_properties]
         names = sql.SQL(", ").join(sql.Identifier(c) for c in [*columns, *metadata])
-        types = dict(
-            conn.execute(
-                "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
-                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
-                [table.as_string(conn)],
-            ).fetchall()
-        )
-        values = sql.SQL(", ").join([_field(c, types[c]) for c in columns] + list(metadata.values()))
-        merge = sql.SQL("INSERT INTO {table} ({names}) SELECT {values} FROM lana_batch_lines").format(
-            table=table, names=names, values=values
+        if file_format == COPY_TEXT:
+            fields = [sql.Identifier(c) for c in columns]
+        else:
+            types = dict(
+                conn.execute(
+                    "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                    "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                    [table.as_string(conn)],
+                ).fetchall()
+            )
+            fields = [_field(c, types[c]) for c in columns]
+        values = sql.SQL(", ").join([*fields, *metadata.values()])
+        merge = sql.SQL("INSERT INTO {table} ({names}) SELECT {values} FROM {batch}").format(
+            table=table, names=names, values=values, batch=sql.Identifier(BATCH_TABLE)
         )
         if key:
             conflict = sql.SQL(", ").join(sql.Identifier(k) for k in key)
