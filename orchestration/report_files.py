@@ -13,6 +13,7 @@ import hashlib
 import html
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -22,8 +23,8 @@ from typing import Protocol
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
+from orchestration import rendering
 from orchestration.charts import chart_data, svg
-from orchestration.finance_pack import pdf_pack
 from orchestration.regulatory_xml import reference_errors, xml_document, xml_errors
 from orchestration.report_catalog import ReportSpec
 from orchestration.table_schemas import DeliveryRefused, csv_errors
@@ -123,27 +124,32 @@ def write_report_files(
     Files are written beside their final names and renamed, so a reader never sees half a file.
     """
     tables = read_reports(warehouse, business_date, reports)
-    files: dict[str, bytes] = {f"{t.spec.table}.csv": _csv(t) for t in tables}
-    files[f"finance-reports-{business_date.isoformat()}.xlsx"] = _xlsx(tables, business_date)
-    files[f"summary-{business_date.isoformat()}.html"] = _html(tables, business_date).encode()
-    files[f"finance-pack-{business_date.isoformat()}.pdf"] = pdf_pack(tables, business_date)
-    for t in tables:
-        if t.spec.xml:
-            people = _people(warehouse, t, business_date) if t.spec.xml.identify else None
-            files[f"{t.spec.table}.xml"] = xml_document(t, business_date, people)
-    errors = [
-        error
-        for t in tables
-        if t.spec.table_schema
-        for error in csv_errors(f"{t.spec.table}.csv", files[f"{t.spec.table}.csv"], t.spec.table_schema)
-    ]
-    errors += [
-        error
-        for t in tables
-        if t.spec.xml
-        for error in xml_errors(f"{t.spec.table}.xml", files[f"{t.spec.table}.xml"], t.spec.xml.schema)
-    ]
-    errors += reference_errors(tables)
+    # The workbook and the PDF pack take the longest: rendered in processes of their own while
+    # this one writes and checks the rest (orchestration/rendering.py).
+    with ThreadPoolExecutor(max_workers=2) as renderers:
+        workbook = renderers.submit(rendering.render, "workbook", tables, business_date)
+        pack = renderers.submit(rendering.render, "pdf_pack", tables, business_date)
+        files: dict[str, bytes] = {f"{t.spec.table}.csv": _csv(t) for t in tables}
+        files[f"summary-{business_date.isoformat()}.html"] = _html(tables, business_date).encode()
+        for t in tables:
+            if t.spec.xml:
+                people = _people(warehouse, t, business_date) if t.spec.xml.identify else None
+                files[f"{t.spec.table}.xml"] = xml_document(t, business_date, people)
+        errors = [
+            error
+            for t in tables
+            if t.spec.table_schema
+            for error in csv_errors(f"{t.spec.table}.csv", files[f"{t.spec.table}.csv"], t.spec.table_schema)
+        ]
+        errors += [
+            error
+            for t in tables
+            if t.spec.xml
+            for error in xml_errors(f"{t.spec.table}.xml", files[f"{t.spec.table}.xml"], t.spec.xml.schema)
+        ]
+        errors += reference_errors(tables)
+        files[f"finance-reports-{business_date.isoformat()}.xlsx"] = workbook.result()
+        files[f"finance-pack-{business_date.isoformat()}.pdf"] = pack.result()
     if errors:
         raise DeliveryRefused(
             f"delivery for {business_date.isoformat()} refused, nothing published: " + "; ".join(errors),
@@ -186,7 +192,7 @@ def _csv(table: Table) -> bytes:
     return buffer.getvalue().encode()
 
 
-def _xlsx(tables: list[Table], business_date: date) -> bytes:
+def xlsx_workbook(tables: list[Table], business_date: date) -> bytes:
     buffer = io.BytesIO()
     # Text stays text: XlsxWriter would otherwise turn "=…" into formulas and addresses into links.
     workbook = xlsxwriter.Workbook(
