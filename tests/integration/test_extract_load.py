@@ -14,6 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import yaml
+from psycopg.conninfo import make_conninfo
 
 from core_app.adapters.unit_of_work import PostgresDatabase as Database
 from core_app.application.bank import Bank
@@ -461,3 +462,20 @@ def _batch_folder() -> Path:
     """Where the tap writes its BATCH files."""
     root = _batch_config()["storage"]["root"]
     return Path(root.removeprefix("file://").replace("$MELTANO_PROJECT_ROOT", str(REPO)))
+
+
+def test_dates_leave_the_core_in_iso_whatever_its_datestyle(core_url: str, warehouse_url: str) -> None:
+    """The COPY text format writes dates and times as the session's DateStyle says: a core
+    database set to day-first must not turn 9 March into 3 September in the raw layer."""
+    bank = Bank.connect(core_url, BusinessClock(datetime(2025, 3, 9, 10, 30, tzinfo=UTC)), RandomIds())
+    customer_with_account(bank)
+    bank.close()
+    with psycopg.connect(core_url, autocommit=True) as conn:
+        name = conn.execute("SELECT current_database()").fetchone()[0]
+        conn.execute(f"ALTER DATABASE \"{name}\" SET DateStyle = 'SQL, DMY'")
+    extract_load(core_url, warehouse_url).run()
+    with psycopg.connect(warehouse_url) as conn:
+        days = conn.execute("SELECT DISTINCT recorded_at::date FROM raw.customer_events").fetchall()
+    assert days == [(date(2025, 3, 9),)]
+    # Compared in ISO (psycopg reads no other DateStyle).
+    assert_raw_equals_source(make_conninfo(core_url, options="-c DateStyle=ISO,YMD"), warehouse_url)

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 import psycopg
 from psycopg import IsolationLevel
+from psycopg.conninfo import conninfo_to_dict
+
+ISO_DATES = "-c DateStyle=ISO,YMD"
 
 # Which database this is: the cluster's system identifier and the database's oid.
 SOURCE_ID_SQL = (
@@ -32,7 +35,10 @@ class SourceSnapshot:
     @property
     def connection(self) -> psycopg.Connection:
         if self._conn is None:
-            conn = psycopg.connect(self.conninfo, application_name="tap-lana-events")
+            # Dates and times leave in the session's DateStyle (the COPY text format writes them
+            # as text): ISO, which reads back the same whatever the loader's settings.
+            options = " ".join(filter(None, [conninfo_to_dict(self.conninfo).get("options"), ISO_DATES]))
+            conn = psycopg.connect(self.conninfo, application_name="tap-lana-events", options=options)
             conn.isolation_level = IsolationLevel.REPEATABLE_READ
             conn.read_only = True
             # The first statement takes the snapshot; the watermark belongs to that snapshot.
