@@ -332,6 +332,11 @@ class EmbeddedPostgres:
                     "-E",
                     "UTF8",
                     "--locale=C.UTF-8",
+                    # PostgreSQL's own C.UTF-8 (17+): the same order as glibc's C.UTF-8 (code
+                    # points) and Unicode character classes, but text compares byte by byte, so
+                    # sorting and indexing text keys (dbt's identifiers) need no strcoll.
+                    "--locale-provider=builtin",
+                    "--builtin-locale=C.UTF-8",
                 ]
             )
         finally:

@@ -51,6 +51,21 @@ def test_start_reuse_stop_and_reset(server: EmbeddedPostgres) -> None:
         assert conn.execute("SELECT 1").fetchone() == (1,)
 
 
+def test_text_is_utf8_in_code_point_order_compared_byte_by_byte(server: EmbeddedPostgres) -> None:
+    """PostgreSQL's builtin C.UTF-8: text sorts by code point and upper() knows Unicode, as with
+    glibc's C.UTF-8, but comparing text needs no strcoll (dbt sorts and indexes text keys)."""
+    with psycopg.connect(server.url("lana_dw", server.start())) as conn:
+        locale = conn.execute(
+            "SELECT datlocprovider, datlocale, pg_encoding_to_char(encoding) FROM pg_database "
+            "WHERE datname = current_database()"
+        ).fetchone()
+        assert locale == ("b", "C.UTF-8", "UTF8")
+        ordered = conn.execute(
+            "SELECT string_agg(w, ' ' ORDER BY w), upper('é') FROM unnest(ARRAY['b', 'é', 'B', 'a']) AS w"
+        ).fetchone()
+        assert ordered == ("B a b é", "É")
+
+
 def test_a_server_that_outlived_its_parent_is_found_again(server: EmbeddedPostgres, tmp_path: Path) -> None:
     port = server.start()
     again = EmbeddedPostgres(tmp_path / "home")  # a new process's view of the same home
