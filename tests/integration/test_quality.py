@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+
 import psycopg
+from psycopg import sql
 from tap_lana_events.warehouse import prepare_raw_schema
 
 from core_app.config import sqlalchemy_url
 from orchestration import quality
 
 
+def _initialized(conn: psycopg.Connection, table: str, event: dict, row_id: str, at: int = 1) -> None:
+    """An `initialized` event written straight into a raw table, as if by transaction `at`."""
+    conn.execute(
+        sql.SQL(
+            "INSERT INTO raw.{} (id, sequence, event_type, event, recorded_at, global_position, tx_id)"
+            " VALUES (%s, 1, 'initialized', %s, now(), %s, %s)"
+        ).format(sql.Identifier(table)),
+        (row_id, json.dumps(event), at, at),
+    )
+
+
 def test_an_amount_that_is_not_a_number_is_named_with_its_row(warehouse_url: str) -> None:
     prepare_raw_schema(warehouse_url, "raw")
     row = "6f1c0a52-0000-4000-8000-000000000002"
     with psycopg.connect(warehouse_url) as conn:
-        conn.execute(
-            "INSERT INTO raw.deposit_events (id, sequence, event_type, event, recorded_at, global_position,"
-            " tx_id) VALUES (%s, 1, 'initialized', '{\"amount\": \"12,50\"}', now(), 1, 1)",
-            (row,),
-        )
+        _initialized(conn, "deposit_events", {"amount": "12,50"}, row)
     (suite,) = [s for s in quality.raw_suites("raw") if s.table == "deposit_events"]
     (outcome,) = quality.validate(sqlalchemy_url(warehouse_url), [suite])
     assert not outcome.passed
@@ -34,12 +45,8 @@ def test_a_ghost_deposit_is_named_with_its_values(warehouse_url: str) -> None:
     prepare_raw_schema(warehouse_url, "raw")
     ghost, nowhere = "6f1c0a52-0000-4000-8000-000000000001", "6f1c0a52-0000-4000-8000-0000000000ff"
     with psycopg.connect(warehouse_url) as conn:
-        conn.execute(
-            "INSERT INTO raw.deposit_events (id, sequence, event_type, event, recorded_at, global_position,"
-            " tx_id) VALUES (%s, 1, 'initialized', jsonb_build_object('type', 'initialized', 'amount', 50000,"
-            " 'deposit_account_id', %s::text, 'reference', 'ghost'), now(), 1, 1)",
-            (ghost, nowhere),
-        )
+        event = {"type": "initialized", "amount": 50000, "deposit_account_id": nowhere, "reference": "ghost"}
+        _initialized(conn, "deposit_events", event, ghost)
     (suite,) = [s for s in quality.raw_suites("raw") if s.table == "deposit_events"]
     (outcome,) = quality.validate(sqlalchemy_url(warehouse_url), [suite])
     assert sorted(outcome.failures) == [
@@ -58,17 +65,8 @@ def test_a_deposit_whose_ledger_transaction_debits_another_amount_is_named(wareh
     deposit, account = "6f1c0a52-0000-4000-8000-000000000003", "6f1c0a52-0000-4000-8000-000000000004"
     transaction = "6f1c0a52-0000-4000-8000-000000000005"
     with psycopg.connect(warehouse_url) as conn:
-        conn.execute(
-            "INSERT INTO raw.deposit_account_events (id, sequence, event_type, event, recorded_at,"
-            " global_position, tx_id) VALUES (%s, 1, 'initialized', '{}', now(), 1, 1)",
-            (account,),
-        )
-        conn.execute(
-            "INSERT INTO raw.deposit_events (id, sequence, event_type, event, recorded_at, global_position,"
-            " tx_id) VALUES (%s, 1, 'initialized', jsonb_build_object('amount', 50000,"
-            " 'deposit_account_id', %s::text), now(), 2, 2)",
-            (deposit, account),
-        )
+        _initialized(conn, "deposit_account_events", {}, account)
+        _initialized(conn, "deposit_events", {"amount": 50000, "deposit_account_id": account}, deposit, at=2)
         conn.execute(
             "INSERT INTO raw.ledger_transactions (id, journal_id, template, effective_date, correlation_id,"
             " description, metadata, recorded_at, global_position, tx_id) VALUES (%s, gen_random_uuid(),"
@@ -157,11 +155,7 @@ def test_suites_run_side_by_side_report_what_one_at_a_time_reports(warehouse_url
     same as when they run one after the other (here a ghost deposit fails its table's suite)."""
     prepare_raw_schema(warehouse_url, "raw")
     with psycopg.connect(warehouse_url) as conn:
-        conn.execute(
-            "INSERT INTO raw.deposit_events (id, sequence, event_type, event, recorded_at, global_position,"
-            " tx_id) VALUES (gen_random_uuid(), 1, 'initialized', jsonb_build_object('amount', 100),"
-            " now(), 1, 1)"
-        )
+        _initialized(conn, "deposit_events", {"amount": 100}, str(uuid.uuid4()))
     suites = quality.raw_suites("raw")
     side_by_side = quality.validate(sqlalchemy_url(warehouse_url), suites, workers=2)
     assert [o.suite for o in side_by_side] == [s.name for s in suites]
