@@ -75,6 +75,16 @@ def _parts(path: Path, count: int) -> list[Part]:
     return [Part(start, end) for start, end in pairwise(cuts) if end > start]
 
 
+@dataclass(frozen=True)
+class BatchStatements:
+    """Loading one part of a batch file: create the temporary table, copy the part into it,
+    merge it into the raw table."""
+
+    create: sql.Composable
+    copy: sql.Composable
+    merge: sql.Composable
+
+
 class LanaPostgresSink(PostgresSink):
     def process_batch_files(self, encoding: BaseBatchFileEncoding, files: t.Sequence[str]) -> None:
         if encoding.format not in FORMATS or encoding.compression not in ("none", "gzip", None):
@@ -90,7 +100,7 @@ class LanaPostgresSink(PostgresSink):
                     as_temp_table=False,
                     connection=connection,
                 )
-                merge = self._merge_sql(connection.connection.driver_connection, encoding.format)
+                statements = self._statements(connection.connection.driver_connection, encoding.format)
             # A large file is loaded in parts, each on a connection of its own, at the same time:
             # one connection keeps one server process (one core) busy. The BATCH message is
             # acknowledged (and the bookmark after it saved) only once every part has committed;
@@ -98,71 +108,66 @@ class LanaPostgresSink(PostgresSink):
             # the other parts committed (the key's upsert: nothing doubled).
             parts = [Part(0, None)] if encoding.compression == "gzip" else _parts(path, PARTS_PER_FILE)
             with ThreadPoolExecutor(len(parts)) as pool:
-                loads = [pool.submit(self._load, path, encoding, part, merge) for part in parts]
+                loads = [
+                    pool.submit(self._load, path, encoding.compression, part, statements) for part in parts
+                ]
                 loaded = sum(load.result() for load in loads)
             self.record_counter_metric.increment(loaded)
             path.unlink()  # loaded and committed: the rows are in the warehouse now
 
-    def _load(self, path: Path, encoding: BaseBatchFileEncoding, part: Part, merge: sql.Composable) -> int:
+    def _load(self, path: Path, compression: str | None, part: Part, statements: BatchStatements) -> int:
         """One part of a file into a temporary table, merged into the raw table; rows loaded."""
         with self.connector._connect() as connection, connection.begin():
             cursor = connection.connection.driver_connection.cursor()
-            if encoding.format == COPY_TEXT:
-                columns = sql.SQL(", ").join(sql.Identifier(c) for c in self._columns())
-                table = sql.Identifier(*str(self.full_table_name).split(".", 1))
-                cursor.execute(
-                    sql.SQL(
-                        "CREATE TEMPORARY TABLE {batch} ON COMMIT DROP AS "
-                        "SELECT {columns} FROM {table} WITH NO DATA"
-                    ).format(batch=sql.Identifier(BATCH_TABLE), columns=columns, table=table)
-                )
-                copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(BATCH_TABLE), columns)
-            else:
-                cursor.execute(
-                    sql.SQL("CREATE TEMPORARY TABLE {} (line jsonb) ON COMMIT DROP").format(
-                        sql.Identifier(BATCH_TABLE)
-                    )
-                )
-                copy_sql = sql.SQL("COPY {} (line) FROM STDIN {}").format(
-                    sql.Identifier(BATCH_TABLE), JSON_LINES
-                )
-            opener = gzip.open if encoding.compression == "gzip" else open
-            with opener(path, "rb") as source, cursor.copy(copy_sql) as copy:
+            cursor.execute(statements.create)
+            opener = gzip.open if compression == "gzip" else open
+            with opener(path, "rb") as source, cursor.copy(statements.copy) as copy:
                 source.seek(part.start)
                 for chunk in part.chunks(source):
                     copy.write(chunk)
             loaded = cursor.rowcount
-            cursor.execute(merge)
+            cursor.execute(statements.merge)
             return loaded
+
+    def _table(self) -> sql.Identifier:
+        return sql.Identifier(*str(self.full_table_name).split(".", 1))
 
     def _columns(self) -> list[str]:
         """The stream's columns, in its schema's order (a `postgres_copy_text` line's order).
         The schema also lists the metadata columns (the SDK adds them): those are filled here."""
         return [self.conform_name(c) for c in self.schema["properties"] if not c.startswith(METADATA_PREFIX)]
 
-    def _merge_sql(self, conn: t.Any, file_format: str) -> sql.Composable:
-        """The batch table into the raw table, merged on the key (a `jsonl` line's fields read as
-        their columns' types)."""
-        schema_name, table_name = str(self.full_table_name).split(".", 1)
-        table = sql.Identifier(schema_name, table_name)
-        metadata = self._metadata_columns()
-        columns = self._columns()
-        key = [self.conform_name(k) for k in self.key_properties]
-        names = sql.SQL(", ").join(sql.Identifier(c) for c in [*columns, *metadata])
+    def _statements(self, conn: t.Any, file_format: str) -> BatchStatements:
+        """How every part of a file of `file_format` is loaded (the same for each part)."""
+        batch, columns = sql.Identifier(BATCH_TABLE), self._columns()
         if file_format == COPY_TEXT:
-            fields = [sql.Identifier(c) for c in columns]
+            names = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+            create = sql.SQL(
+                "CREATE TEMPORARY TABLE {batch} ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA"
+            ).format(batch=batch, names=names, table=self._table())
+            copy = sql.SQL("COPY {} ({}) FROM STDIN").format(batch, names)
+            fields: list[sql.Composable] = [sql.Identifier(c) for c in columns]
         else:
+            create = sql.SQL("CREATE TEMPORARY TABLE {} (line jsonb) ON COMMIT DROP").format(batch)
+            copy = sql.SQL("COPY {} (line) FROM STDIN {}").format(batch, JSON_LINES)
             types = dict(
                 conn.execute(
                     "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
                     "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
-                    [table.as_string(conn)],
+                    [self._table().as_string(conn)],
                 ).fetchall()
             )
             fields = [_field(c, types[c]) for c in columns]
+        return BatchStatements(create, copy, self._merge_sql(columns, fields))
+
+    def _merge_sql(self, columns: list[str], fields: list[sql.Composable]) -> sql.Composable:
+        """The batch table's `fields` into the raw table's `columns`, merged on the key."""
+        metadata = self._metadata_columns()
+        key = [self.conform_name(k) for k in self.key_properties]
+        names = sql.SQL(", ").join(sql.Identifier(c) for c in [*columns, *metadata])
         values = sql.SQL(", ").join([*fields, *metadata.values()])
         merge = sql.SQL("INSERT INTO {table} ({names}) SELECT {values} FROM {batch}").format(
-            table=table, names=names, values=values, batch=sql.Identifier(BATCH_TABLE)
+            table=self._table(), names=names, values=values, batch=sql.Identifier(BATCH_TABLE)
         )
         if key:
             conflict = sql.SQL(", ").join(sql.Identifier(k) for k in key)
