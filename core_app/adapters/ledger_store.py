@@ -18,13 +18,20 @@ from core_app.domain.ledger import (
     Account,
     LedgerTransaction,
     Side,
+    accounts_of,
     balance_on_normal_side,
+    require_not_negative,
 )
 
 JOURNAL_ID = uuid5(UUID("6f1c1f63-5a0e-4d4b-9b4c-6b5f1c0a7e01"), "journal:general")
 JOURNAL_NAME = "General ledger"
 
 LARGEST_STORED_AMOUNT = 2**63 - 1  # the ledger's bigint columns
+# A command posting to an account settled after commit moves that account from its last settled
+# running total, not from what the day's other commands have posted since: it may take it only to
+# half the stored maximum, keeping the other half for them (4.6 million commands of the largest
+# amount, money.MAX_AMOUNT, in one day), so that the settlement never meets a total it cannot store.
+SETTLED_ACCOUNT_CEILING = LARGEST_STORED_AMOUNT // 2
 _SIDES = {side.value: side for side in Side}
 
 
@@ -198,7 +205,14 @@ class PostgresLedger:
             history_rows = []
             for account_id, side, amount, transaction_id, effective_date in entries:
                 state = balances[account_id]
-                _move(state, _SIDES[side], amount, _OMNIBUS_CODES[account_id])
+                try:
+                    _move(state, _SIDES[side], amount, _OMNIBUS_CODES[account_id], LARGEST_STORED_AMOUNT)
+                except LimitExceeded as error:
+                    raise LimitExceeded(
+                        f"the ledger cannot settle: {error} (transaction {transaction_id}). Nothing was "
+                        "settled; every entry is stored. The account needs to be split by an operator "
+                        "before the running balances can be brought up to date."
+                    ) from None
                 history_rows.append(_history_row(state, transaction_id, effective_date))
             self.conn.execute(
                 SETTLE_SQL,
@@ -239,7 +253,9 @@ def _apply(
                     f"entry on {entry.account.code} is in {entry.currency.value}, "
                     f"the account is in {state.currency}"
                 )
-            _move(state, entry.side, entry.amount, entry.account.code)
+            settled_later = entry.account.id in SETTLED_AFTER_COMMIT
+            ceiling = SETTLED_ACCOUNT_CEILING if settled_later else LARGEST_STORED_AMOUNT
+            _move(state, entry.side, entry.amount, entry.account.code, ceiling)
             entry_rows.append(
                 {
                     "transaction_id": txn.id,
@@ -251,20 +267,22 @@ def _apply(
                     "effective_date": txn.effective_date,
                 }
             )
-            if entry.account.id not in SETTLED_AFTER_COMMIT:
+            if not settled_later:
                 history_rows.append(_history_row(state, txn.id, txn.effective_date))
+        for account in accounts_of(txn.entries):
+            require_not_negative(account, balances[account.id].balance)
     return entry_rows, history_rows
 
 
-def _move(state: Balance, side: Side, amount: int, code: str) -> None:
+def _move(state: Balance, side: Side, amount: int, code: str, ceiling: int) -> None:
     if side is Side.DEBIT:
         state.debit_total += amount
     else:
         state.credit_total += amount
-    if max(state.debit_total, state.credit_total) > LARGEST_STORED_AMOUNT:
+    if max(state.debit_total, state.credit_total) > ceiling:
         raise LimitExceeded(
-            f"account {code}'s running total would exceed "
-            f"the largest amount the ledger stores ({LARGEST_STORED_AMOUNT:,} minor units)"
+            f"account {code}'s running total would exceed {ceiling:,} minor units"
+            + (" (the largest amount the ledger stores)" if ceiling == LARGEST_STORED_AMOUNT else "")
         )
     state.balance = balance_on_normal_side(state.normal_side, state.debit_total, state.credit_total)
     state.version += 1
@@ -296,17 +314,24 @@ def _balances_json(states: Iterable[Balance]) -> str:
     )
 
 
-# The accounts a posting moves: those it may lock, locked in id order, and the others read.
+# The accounts a posting moves: those it may lock, locked in id order, and the others read. The
+# balances are the locked rows themselves: under READ COMMITTED a row locked after waiting for
+# another writer is returned as that writer committed it, whereas a second read of the table in the
+# same statement would still see the statement's snapshot, taken before the wait (a stale balance:
+# two withdrawals would both pass the funds check).
 BALANCES_SQL = """
 WITH locked AS MATERIALIZED (
-    SELECT account_id FROM ledger_current_balances
+    SELECT account_id, currency, version, debit_total, credit_total, balance
+      FROM ledger_current_balances
      WHERE account_id = ANY(%(locked)s::uuid[]) ORDER BY account_id FOR UPDATE
-), wanted AS (
-    SELECT account_id FROM locked UNION ALL SELECT unnest(%(read)s::uuid[])
+), current_balances AS (
+    SELECT * FROM locked
+    UNION ALL
+    SELECT account_id, currency, version, debit_total, credit_total, balance
+      FROM ledger_current_balances WHERE account_id = ANY(%(read)s::uuid[])
 )
 SELECT b.account_id, b.currency, b.version, b.debit_total, b.credit_total, b.balance, a.normal_side
-  FROM wanted w
-  JOIN ledger_current_balances b ON b.account_id = w.account_id
+  FROM current_balances b
   JOIN ledger_accounts a ON a.id = b.account_id
 """
 

@@ -16,7 +16,12 @@ from core_app.adapters.ledger_store import PostgresLedger, create_accounts
 from core_app.adapters.read_model import PostgresReadModel
 from core_app.application.clock import Clock
 from core_app.domain.aggregate import Aggregate
-from core_app.domain.errors import ConcurrencyConflict, StorageRefused, UnbalancedTransaction
+from core_app.domain.errors import (
+    ConcurrencyConflict,
+    DomainError,
+    StorageRefused,
+    UnbalancedTransaction,
+)
 from core_app.domain.ledger import Account, LedgerTransaction
 
 A = TypeVar("A", bound=Aggregate)
@@ -69,8 +74,14 @@ class PostgresUnitOfWork:
         try:
             # Leaving with an exception rolls the whole transaction back: no partial write.
             self._transaction.__exit__(exc_type, exc, tb)
-        except pg_errors.SerializationFailure as error:
-            raise ConcurrencyConflict(f"concurrent update, retry: {error}") from None
+        except psycopg.Error as error:
+            raise _domain_error(error) or error from None
+        if isinstance(exc, psycopg.Error):
+            # Refused by the database anywhere in the command (a locked read, a load): rolled back,
+            # and said as the domain says it.
+            domain_error = _domain_error(exc)
+            if domain_error is not None:
+                raise domain_error from None
         if exc is None and self._committed and self.cache is not None:
             for aggregate in self._stored:  # only once the database has committed them
                 self.cache.put(aggregate)
@@ -113,18 +124,10 @@ class PostgresUnitOfWork:
         except pg_errors.UniqueViolation as error:
             message = conflict_message(error, aggregates)
             if message is None:
-                raise
+                raise _domain_error(error) or error from None
             raise ConcurrencyConflict(message) from None
-        except pg_errors.CheckViolation as error:
-            # The database's own balance check (the domain refuses unbalanced postings first).
-            raise UnbalancedTransaction(str(error.diag.message_primary)) from None
-        except pg_errors.DeadlockDetected:
-            raise ConcurrencyConflict("concurrent ledger update deadlocked; retry") from None
-        except (psycopg.DataError, psycopg.IntegrityError) as error:
-            # Whatever else the database refuses (a value out of range, a constraint): a domain
-            # error naming it, never a driver's exception; the transaction is rolled back whole.
-            detail = error.diag.message_primary if error.diag else None
-            raise StorageRefused(f"the database refused the command: {detail or error}") from None
+        except psycopg.Error as error:
+            raise _domain_error(error) or error from None
         for aggregate in aggregates:
             aggregate.mark_stored()
         self._stored = aggregates
@@ -135,6 +138,28 @@ class PostgresUnitOfWork:
         self._new_accounts.clear()
         self._postings.clear()
         self._committed = True
+
+
+# Serialization failure, deadlock, lock or statement timeout: nothing written, worth a retry.
+_RETRYABLE = (pg_errors.TransactionRollback, pg_errors.LockNotAvailable, pg_errors.QueryCanceled)
+
+
+def _domain_error(error: psycopg.Error) -> DomainError | None:
+    """What the database's refusal means for the command, as a domain error; None for a failure
+    that is not a refusal (a lost connection: whether the command committed is then unknown)."""
+    detail = (error.diag.message_primary if error.diag else None) or str(error)
+    if isinstance(error, pg_errors.CheckViolation):
+        # The database's own balance check (the domain refuses unbalanced postings first).
+        return UnbalancedTransaction(detail)
+    if isinstance(error, pg_errors.UniqueViolation) and (error.diag.table_name or "").startswith("ledger_"):
+        # Two writers moved one account's balance from the same version.
+        return ConcurrencyConflict(f"another command changed the same ledger balance first; retry ({detail})")
+    if isinstance(error, _RETRYABLE):
+        return ConcurrencyConflict(f"the command met a concurrent one and was rolled back; retry ({detail})")
+    if isinstance(error, psycopg.DataError | psycopg.IntegrityError):
+        # Whatever else the database refuses (a value out of range, a constraint).
+        return StorageRefused(f"the database refused the command: {detail}")
+    return None
 
 
 class PostgresDatabase:

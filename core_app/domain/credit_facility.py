@@ -11,7 +11,7 @@ from uuid import UUID
 from core_app.domain.aggregate import Aggregate
 from core_app.domain.errors import InvalidAmount, InvalidState, LimitExceeded
 from core_app.domain.events import DomainEvent, register
-from core_app.domain.money import Cents, Sats, cvl_bps, require_positive
+from core_app.domain.money import MAX_COLLATERAL_SATS, Cents, Sats, cvl_bps, require_positive
 from core_app.domain.terms import FacilityTerms, accrual_period, add_months
 
 
@@ -212,11 +212,17 @@ class CreditFacility(Aggregate):
             raise InvalidAmount(f"collateral must be an integer number of satoshis: {new_total_sats!r}")
         if new_total_sats < 0:
             raise InvalidAmount(f"collateral must not be negative, got {new_total_sats} sats")
+        if new_total_sats > MAX_COLLATERAL_SATS:
+            raise InvalidAmount(
+                f"collateral of {new_total_sats:,} sats exceeds the maximum of {MAX_COLLATERAL_SATS:,} "
+                "sats (every bitcoin there will ever be)"
+            )
         if self.status is FacilityStatus.CLOSED:
             raise InvalidState(f"credit facility {self.id} is closed")
         delta = new_total_sats - self.collateral_sats
         if delta == 0:
             raise InvalidAmount(f"collateral of facility {self.id} is already {new_total_sats} sats")
+        require_positive(abs(delta), "collateral change (sats)")
         if delta < 0 and self.status in (FacilityStatus.ACTIVE, FacilityStatus.MATURED):
             ratio = cvl_bps(new_total_sats, price_cents, self.exposure())
             if ratio is not None and ratio < self._terms().initial_cvl_bps:

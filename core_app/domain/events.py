@@ -35,10 +35,20 @@ class DomainEvent(BaseModel):
 
     @model_validator(mode="after")
     def _text_is_storable(self) -> DomainEvent:
-        # PostgreSQL text cannot hold NUL; refused here with the field's name, not by the driver.
+        # PostgreSQL text holds neither NUL nor what is not UTF-8 (a lone surrogate): refused here
+        # with the field's name, not by the driver.
         for name, value in self:
-            if isinstance(value, str) and "\x00" in value:
+            if not isinstance(value, str):
+                continue
+            if "\x00" in value:
                 raise InvalidInput(f"{self.event_type} {name} contains a NUL character")
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as error:
+                raise InvalidInput(
+                    f"{self.event_type} {name} is not valid text: a lone surrogate "
+                    f"(U+{ord(value[error.start]):04X}) at position {error.start}"
+                ) from None
         return self
 
     def to_json(self) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID, uuid5
 
-from core_app.domain.errors import InvalidAmount, UnbalancedTransaction
+from core_app.domain.errors import InsufficientFunds, InvalidAmount, UnbalancedTransaction
 from core_app.domain.money import Currency
 
 _NAMESPACE = UUID("6f1c1f63-5a0e-4d4b-9b4c-6b5f1c0a7e01")
@@ -204,6 +204,20 @@ class LedgerTransaction:
             raise UnbalancedTransaction(
                 f"transaction {self.template} does not balance (debits - credits: {unbalanced})"
             )
+
+
+# Sets whose accounts can never be below zero: the bank offers no overdraft on customer deposits,
+# and a facility cannot hold less than no bitcoin. Commands check first (a withdrawal its funds);
+# the ledger refuses any posting that would break this, whatever the command did.
+NEVER_NEGATIVE_SETS = frozenset({"2100", "9100"})
+
+
+def require_not_negative(account: Account, balance: int) -> None:
+    if balance < 0 and account.account_set in NEVER_NEGATIVE_SETS:
+        raise InsufficientFunds(
+            f"the posting would leave account {account.code} at {balance:,} minor units of "
+            f"{account.currency.value}: {_SETS[account.account_set].name.lower()} cannot go below zero"
+        )
 
 
 def balance_on_normal_side(normal_side: Side, debits: int, credits: int) -> int:

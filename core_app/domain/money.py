@@ -50,15 +50,23 @@ def money_fields(event_class: Any) -> tuple[str, ...]:
 MAX_AMOUNT = 10**12
 
 
-def require_positive(amount: int, what: str) -> int:
+# Bounds on what a facility can hold and what a price can say: every bitcoin there will ever be,
+# and 100 million USD per bitcoin (about a thousand times any price seen). Far from any real value,
+# they keep every derived amount (collateral value, running totals) inside the ledger's 64 bits.
+MAX_COLLATERAL_SATS = 21_000_000 * 100_000_000
+MAX_BTC_PRICE_CENTS = 10**10
+
+
+def require_positive(amount: int, what: str, maximum: int = MAX_AMOUNT) -> int:
+    """`amount` if it is a whole number of minor units in 1..`maximum`; InvalidAmount naming
+    `what` otherwise."""
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise InvalidAmount(f"{what} must be an integer number of minor units, got {amount!r}")
     if amount <= 0:
         raise InvalidAmount(f"{what} must be positive, got {amount}")
-    if amount > MAX_AMOUNT:
-        raise InvalidAmount(
-            f"{what} {amount:,} exceeds the maximum of {MAX_AMOUNT:,} minor units per command"
-        )
+    if amount > maximum:
+        per = " per command" if maximum == MAX_AMOUNT else ""
+        raise InvalidAmount(f"{what} {amount:,} exceeds the maximum of {maximum:,} minor units{per}")
     return amount
 
 

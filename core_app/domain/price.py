@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from core_app.domain.aggregate import Aggregate
 from core_app.domain.events import DomainEvent, register
-from core_app.domain.money import Cents, require_positive
+from core_app.domain.money import MAX_BTC_PRICE_CENTS, Cents, require_positive
 
 
 class PriceUpdated(DomainEvent):
@@ -29,7 +29,7 @@ class BtcPrice(Aggregate):
 
     @classmethod
     def tick(cls, tick_id, price_cents: int, source: str) -> BtcPrice:
-        require_positive(price_cents, "BTC price")
+        require_positive(price_cents, "BTC price (USD cents per BTC)", MAX_BTC_PRICE_CENTS)
         price = cls(id=tick_id)
         price.record(PriceUpdated(price_cents=price_cents, source=source))
         return price

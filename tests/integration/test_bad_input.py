@@ -25,7 +25,7 @@ from core_app.domain.errors import (
     UnbalancedTransaction,
 )
 from core_app.domain.ledger import CASH, SHARE_CAPITAL, Entry, LedgerTransaction, Side
-from core_app.domain.money import MAX_AMOUNT
+from core_app.domain.money import MAX_AMOUNT, MAX_BTC_PRICE_CENTS, MAX_COLLATERAL_SATS
 from tests.helpers import active_facility, customer_with_account, row_counts
 
 Arrange = Callable[[Bank, BusinessClock], Callable[[], object]]
@@ -108,6 +108,34 @@ CASES: dict[str, tuple[type[DomainError], str, Arrange]] = {
             _account(bank)
         ),
     ),
+    "a lone surrogate in a reference": (
+        InvalidInput,
+        r"initialized reference is not valid text: a lone surrogate \(U\+D800\) at position 3",
+        lambda bank, clock: (lambda account: lambda: bank.deposits.deposit(account, 100, "ref\ud800"))(
+            _account(bank)
+        ),
+    ),
+    "collateral beyond every bitcoin there will ever be": (
+        InvalidAmount,
+        "collateral of 2,100,000,000,000,001 sats exceeds the maximum of 2,100,000,000,000,000 sats",
+        lambda bank, clock: _set_collateral(bank, MAX_COLLATERAL_SATS + 1),
+    ),
+    "collateral of 5x10^18 sats (the value that stopped every end-of-day)": (
+        InvalidAmount,
+        "collateral of 5,000,000,000,000,000,000 sats exceeds the maximum",
+        lambda bank, clock: _set_collateral(bank, 5 * 10**18),
+    ),
+    "collateral change above the maximum per command": (
+        InvalidAmount,
+        "collateral change \\(sats\\) 1,000,015,000,000 exceeds the maximum of 1,000,000,000,000 minor "
+        "units per command",
+        lambda bank, clock: _set_collateral(bank, MAX_AMOUNT + 30_000_000),
+    ),
+    "a BTC price beyond the bound": (
+        InvalidAmount,
+        "BTC price \\(USD cents per BTC\\) 10,000,000,001 exceeds the maximum of 10,000,000,000",
+        lambda bank, clock: lambda: bank.treasury.record_price(MAX_BTC_PRICE_CENTS + 1),
+    ),
     "withdrawal above the available balance": (
         InsufficientFunds,
         "withdrawal of 10001 cents exceeds the available balance of 10000 cents",
@@ -140,6 +168,11 @@ CASES: dict[str, tuple[type[DomainError], str, Arrange]] = {
         lambda bank, clock: _confirm_twice(bank),
     ),
 }
+
+
+def _set_collateral(bank: Bank, sats: int) -> Callable[[], object]:
+    facility = active_facility(bank).facility_id  # holding 0.15 BTC (15,000,000 sats)
+    return lambda: bank.credit.update_collateral(facility, sats)
 
 
 def _withdraw_too_much(bank: Bank) -> Callable[[], object]:

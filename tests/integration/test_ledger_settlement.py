@@ -7,13 +7,16 @@ from __future__ import annotations
 from uuid import uuid4
 
 import psycopg
+import pytest
 
+from core_app.adapters.ledger_store import LARGEST_STORED_AMOUNT, SETTLED_ACCOUNT_CEILING
 from core_app.adapters.unit_of_work import PostgresDatabase as Database
 from core_app.application.bank import Bank
 from core_app.application.clock import BusinessClock
 from core_app.domain import postings
-from core_app.domain.ledger import CASH
-from tests.helpers import customer_with_account
+from core_app.domain.errors import LimitExceeded
+from core_app.domain.ledger import CASH, COLLATERAL_OWED
+from tests.helpers import active_facility, customer_with_account, row_counts
 
 
 def _cash(core_url: str) -> dict[str, object]:
@@ -96,3 +99,45 @@ def test_the_end_of_day_settles_the_day(bank: Bank, core_url: str, clock: Busine
     report = bank.end_of_day.run(clock.now().date())
     assert report.settled_entries == 1
     assert _cash(core_url)["current"] == (1, 70_00)
+
+
+def _set_totals(core_url: str, account_code: str, total: int) -> None:
+    """Move an account's settled running totals to the brink (no real bank gets there)."""
+    with psycopg.connect(core_url) as conn:
+        conn.execute(
+            "UPDATE ledger_current_balances b SET debit_total = %(t)s, credit_total = %(t)s "
+            "FROM ledger_accounts a WHERE a.id = b.account_id AND a.code = %(code)s",
+            {"t": total, "code": account_code},
+        )
+
+
+def test_a_command_leaves_half_of_a_settled_later_account_for_the_rest_of_the_day(
+    bank: Bank, core_url: str, clock: BusinessClock
+) -> None:
+    """A command moves an account settled after commit from its last settled total, not from what
+    other commands posted since: it may take it only to SETTLED_ACCOUNT_CEILING, so the settlement
+    always has room for the day's other entries. Refused as a domain error naming the account;
+    the end-of-day still runs."""
+    borrower = active_facility(bank)
+    _set_totals(core_url, COLLATERAL_OWED.code, SETTLED_ACCOUNT_CEILING - 10)
+    before = row_counts(core_url)
+    with pytest.raises(LimitExceeded, match=f"account {COLLATERAL_OWED.code}'s running total would exceed"):
+        bank.credit.update_collateral(borrower.facility_id, 15_000_011)
+    assert row_counts(core_url) == before
+    bank.credit.update_collateral(borrower.facility_id, 15_000_010)  # up to the ceiling is fine
+    assert bank.end_of_day.run(clock.now().date()).settled_entries == 2
+
+
+def test_a_settlement_that_cannot_store_a_total_names_the_account_and_settles_nothing(
+    bank: Bank, core_url: str
+) -> None:
+    borrower = active_facility(bank)
+    bank.credit.update_collateral(borrower.facility_id, 15_000_100)  # 100 sats to settle
+    _set_totals(core_url, COLLATERAL_OWED.code, LARGEST_STORED_AMOUNT - 50)
+    before = row_counts(core_url)
+    with pytest.raises(LimitExceeded) as refused:
+        bank.db.settle_ledger()
+    assert f"the ledger cannot settle: account {COLLATERAL_OWED.code}'s running total" in str(refused.value)
+    assert "the largest amount the ledger stores" in str(refused.value)
+    assert "Nothing was settled; every entry is stored" in str(refused.value)
+    assert row_counts(core_url) == before

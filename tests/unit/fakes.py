@@ -27,7 +27,9 @@ from core_app.domain.ledger import (
     Account,
     LedgerTransaction,
     Side,
+    accounts_of,
     balance_on_normal_side,
+    require_not_negative,
 )
 from core_app.domain.provisioning import Arrears
 
@@ -43,10 +45,20 @@ class FakeLedger:
     _totals: dict[UUID, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
 
     def record(self, accounts: Sequence[Account], transactions: Sequence[LedgerTransaction]) -> None:
-        self.accounts.update({a.id: a for a in accounts})
-        for transaction in transactions:
-            for entry in transaction.entries:
-                self._totals[entry.account.id][entry.side is Side.CREDIT] += entry.amount
+        """All of it, or (a posting the ledger refuses) none of it."""
+        known = dict(self.accounts)
+        totals = {account_id: list(pair) for account_id, pair in self._totals.items()}
+        try:
+            self.accounts.update({a.id: a for a in accounts})
+            for transaction in transactions:
+                for entry in transaction.entries:
+                    self._totals[entry.account.id][entry.side is Side.CREDIT] += entry.amount
+                for account in accounts_of(transaction.entries):  # as the PostgreSQL ledger does
+                    require_not_negative(account, self.balance(account.id))
+        except Exception:
+            self.accounts = known
+            self._totals = defaultdict(lambda: [0, 0], totals)
+            raise
         self.transactions.extend(transactions)
 
     def balance(self, account_id: UUID, for_update: bool = False) -> int:
@@ -203,13 +215,13 @@ class FakeUnitOfWork:
         self._postings.append(transaction)
 
     def commit(self) -> None:
+        self.db.ledger.record(self._accounts, self._postings)  # first: it may refuse
         for aggregate in self._tracked.values():
             if aggregate.pending:
                 key = (aggregate.aggregate_type, aggregate.id)
                 self.db.streams[key] = [*self.db.streams.get(key, []), *aggregate.pending]
                 self.db.stats.events += len(aggregate.pending)
                 aggregate.mark_stored()
-        self.db.ledger.record(self._accounts, self._postings)
         self.db.commits += 1
         self.db.stats.commands += 1
         self.db.stats.ledger_transactions += len(self._postings)
