@@ -13,7 +13,7 @@ import dagster as dg
 from orchestration import checked_rows, quality
 from orchestration.assets.raw_layer import RAW_KEYS, extract_load_of
 from orchestration.assets.report_deliveries import report_key
-from orchestration.completeness import incomplete_streams
+from orchestration.completeness import incomplete_streams, repair_command
 from orchestration.report_catalog import ReportSpec
 from orchestration.resources import CoreDatabase, MeltanoState, Warehouse
 
@@ -91,7 +91,7 @@ def raw_layer_checks(
             description=(
                 f"raw.{name}: never extracted (no bookmark)"
                 if watermark is None
-                else f"raw.{name}: {different[name]}"
+                else f"raw.{name}: {different[name]}. Repair: {repair_command(different)}"
                 if name in different
                 else f"raw.{name}: equals the core below transaction {watermark}"
             ),

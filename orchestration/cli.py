@@ -2,6 +2,8 @@
 
 lana-flow run [--date YYYY-MM-DD]   EL, checks, dbt build, reports for one business date
                                     (default: the last business date the core has closed)
+lana-flow el [--reread S1,S2]       the extract/load alone, then its completeness check
+                                    (other options go to `meltano run`); scripts/el.sh runs it
 eval "$(lana-flow env)"             DAGSTER_HOME and the instance's storage, for `dagster ...`
 
 A user's mistake or an unreachable database is one line on stderr and exit code 2; `--debug`
@@ -19,6 +21,7 @@ from datetime import date
 import psycopg
 from dagster_postgres.utils import DagsterPostgresException
 from sqlalchemy.exc import OperationalError
+from tap_lana_events.tables import TABLES
 
 from core_app.adapters.embedded_server import EmbeddedServerError
 from core_app.config import Databases, resolve_databases
@@ -38,9 +41,23 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="materialise every asset for one business date")
     run.add_argument("--date", type=_business_date, help="business date (YYYY-MM-DD)")
+    el = commands.add_parser(
+        "el", help="extract/load the core into the raw layer, then check that it is complete"
+    )
+    el.add_argument(
+        "--reread",
+        type=_stream_list,
+        metavar="STREAM[,STREAM...]",
+        help="load these streams again from the start, replacing their raw tables (the repair "
+        "the completeness check names)",
+    )
     commands.add_parser("env", help="print the variables `dagster dev` needs (for eval)")
-    args = parser.parse_args(argv)
+    args, meltano_options = parser.parse_known_args(argv)
+    if meltano_options and args.command != "el":
+        parser.error(f"unrecognized arguments: {' '.join(meltano_options)}")
     try:
+        if args.command == "el":
+            return _el(args.reread, meltano_options)
         return _main(args)
     except (UsageError, EmbeddedServerError, *DatabaseUnreachable) as exc:
         if args.debug:
@@ -54,6 +71,74 @@ def _business_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _stream_list(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _el(reread: list[str] | None, meltano_options: list[str]) -> int:
+    """`meltano run` of the tap and the warehouse's loader, then the completeness check the flow
+    runs after it: exit 1, naming the streams and the command that repairs them, when the raw
+    layer does not equal the core below the bookmarks just saved."""
+    from orchestration.completeness import incomplete_streams, repair_command
+    from orchestration.extract_load import ExtractLoad, ExtractLoadError
+    from orchestration.resources import warehouse_from_environment
+
+    databases = resolve_databases()
+    os.environ.update(databases.environment())
+    warehouse = warehouse_from_environment(resolved_now=True)
+    extract_load = ExtractLoad(
+        databases.extractor_url,
+        warehouse.url or None,
+        warehouse_kind=warehouse.kind,
+        raw_schema=warehouse.raw_schema,
+        loader_url=warehouse.loader_url or None,
+    )
+    try:
+        if reread:
+            result = extract_load.reread(reread, *meltano_options)
+        else:
+            result = extract_load.run(*meltano_options)
+    except ExtractLoadError as failed:
+        print(f"lana-flow el: {failed}", file=sys.stderr)
+        return 1
+    for warning in result.warnings:
+        print(f"lana-flow el: warning: {warning}", file=sys.stderr)
+    loaded = ", ".join(f"{stream} {count:,}" for stream, count in result.records_per_stream.items() if count)
+    print(f"extract/load: {result.total:,} records ({loaded or 'nothing new'})")
+    different = incomplete_streams(databases.extractor_url, warehouse, extract_load.watermarks())
+    if different:
+        print("lana-flow el: the raw layer does not equal the core:", file=sys.stderr)
+        for stream, what in sorted(different.items()):
+            print(f"  {stream}: {what}", file=sys.stderr)
+        print(f"Repair (reads only these streams again): {repair_command(different)}", file=sys.stderr)
+        return 1
+    print(f"complete: every raw table equals the core below its bookmark ({len(TABLES)} streams)")
+    if reread:
+        try:
+            _rebuild_downstream(reread, warehouse)
+        except RuntimeError as failed:
+            print(f"lana-flow el: the raw layer is repaired, but {failed}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def _rebuild_downstream(streams: list[str], warehouse) -> None:
+    """What dbt built from the replaced raw tables is rebuilt from them, if it was ever built."""
+    from orchestration.dbt_project import rebuild_from_sources
+
+    if (
+        warehouse.kind == "postgres"
+        and not warehouse.fetch_row(
+            "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'staging'"
+        )[0]
+    ):
+        return  # dbt never ran here: its first build reads everything
+    warehouse.install_pseudonymisation_key()
+    print(f"==> rebuilding the warehouse's models downstream of {', '.join(streams)} (dbt, reports excepted)")
+    print(rebuild_from_sources(streams, warehouse.dbt_environment(), warehouse.dbt_target))
+    print("Reports already built keep their rows: rebuild a date with `lana-flow run --date <date>`.")
 
 
 def _one_line(exc: Exception) -> str:
@@ -115,18 +200,18 @@ def _run(business_date: date) -> int:
     from orchestration.definitions import build_definitions
     from orchestration.monitoring import SENT_TAG, report_run
     from orchestration.resources import ReportOutput, resources_from_environment
-    from orchestration.run_health import fail_orphaned_runs, worker_tags
+    from orchestration.run_health import become_worker, fail_orphaned_runs
 
     defs = build_definitions(resources_from_environment())
     partition = business_date.isoformat()
     print(f"==> Dagster job daily_reports, business date {partition}")
     with dg.DagsterInstance.get() as instance:
-        for run_id in fail_orphaned_runs(instance):
-            print(f"marked run {run_id} failed: the process that ran it is gone")
+        for orphan in fail_orphaned_runs(instance):
+            print(f"marked run {orphan} failed: the process that ran it is gone")
         result = defs.resolve_job_def("daily_reports").execute_in_process(
             partition_key=partition,
             instance=instance,
-            tags={**worker_tags(), SENT_TAG: "lana-flow"},  # this command sends the run's messages
+            tags={**become_worker(), SENT_TAG: "lana-flow"},  # this command sends the run's messages
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
@@ -140,8 +225,10 @@ def _run(business_date: date) -> int:
     assert isinstance(output, ReportOutput)
     folder = output.path / partition
     print(f"Reports for {partition} are in {folder}")
-    for entry in sorted(folder.iterdir()):
-        print(f"  {entry.name}")
+    for entry in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        name = entry.relative_to(folder)
+        private = " (names borrowers: its owner's only)" if entry.stat().st_mode & 0o077 == 0 else ""
+        print(f"  {name}{private}")
     return 0
 
 

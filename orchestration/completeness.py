@@ -53,6 +53,11 @@ class RawLayer(Protocol):
     def fetch_row(self, query: str) -> tuple: ...
 
 
+def repair_command(streams: list[str] | dict[str, str]) -> str:
+    """The one command that makes these raw tables equal the core again (scripts/el.sh)."""
+    return f"bash scripts/el.sh --reread {','.join(sorted(streams))}"
+
+
 def incomplete_streams(core_url: str, warehouse: RawLayer, watermarks: dict[str, int]) -> dict[str, str]:
     """Per stream whose raw copy differs from the core below its watermark, what differs, in words.
 

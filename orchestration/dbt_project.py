@@ -45,6 +45,35 @@ def prepare_manifest(force: bool = False) -> Path:
     return manifest
 
 
+def rebuild_from_sources(sources: list[str], environment: dict[str, str], target: str) -> str:
+    """Rebuild in full the models downstream of raw tables that were loaded again (a repair):
+    their incremental builds add only rows above what they built, so they would keep rows the
+    core lost and miss rows loaded below that. Reports are left out: they keep every date they
+    were built for, each rebuilt with its date's run. Returns dbt's last lines; raises if it fails."""
+    command = [str(Path(sys.executable).parent / "dbt"), "run", "--full-refresh", "--target", target]
+    command += ["--select", *(f"source:raw.{name}+" for name in sorted(sources))]
+    command += ["--exclude", "path:models/reports"]
+    result = subprocess.run(
+        command,
+        cwd=PROJECT_DIR,
+        env={
+            **os.environ,
+            **environment,
+            "DBT_PROFILES_DIR": str(PROJECT_DIR),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        },
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
+    tail = "\n".join(result.stdout.strip().splitlines()[-3:])
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"dbt could not rebuild the models downstream of {', '.join(sources)}:\n{result.stdout[-4000:]}"
+        )
+    return tail
+
+
 def keep_parse_state(target_path: Path) -> None:
     """A finished build's parse state becomes the project's, for the next build to start from.
 

@@ -1,4 +1,5 @@
-"""Copy a business date's delivery to a Cloud Storage bucket, where finance reads it (gcsfs).
+"""Copy a business date's delivery to a Cloud Storage bucket, where finance reads it (gcsfs);
+not its restricted files (they name people).
 
 Only a delivery that was validated and written in full locally is copied. Readers take a date as
 delivered when its `manifest.json` is there, so the manifest goes first out and last in: a
@@ -35,7 +36,9 @@ def upload_delivery(folder: Path, bucket_url: str, filesystem: Any) -> list[str]
     """Copy `folder` (one business date's files and its manifest) to `<bucket_url>/<folder name>/`;
     returns the objects written, the manifest last."""
     manifest = json.loads((folder / MANIFEST).read_text())
-    names = [entry["name"] for entry in manifest["files"]]
+    # Files that name people stay in the delivery's restricted folder: finance's bucket never
+    # holds them.
+    names = [entry["name"] for entry in manifest["files"] if not entry.get("restricted")]
     prefix = f"{bucket_url.removeprefix('gs://').rstrip('/')}/{folder.name}"
     try:
         filesystem.invalidate_cache(prefix)  # what is there now, not a listing remembered

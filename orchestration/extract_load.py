@@ -19,6 +19,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 from tap_lana_events.snapshot import SOURCE_ID_SQL
+from tap_lana_events.streams import DISTRUSTED_BOOKMARK
 from tap_lana_events.tables import TABLES
 from tap_lana_events.warehouse import prepare_raw_schema
 
@@ -42,6 +43,7 @@ class LoadResult:
     records_per_stream: dict[str, int]  # sent by the tap, per stream
     loaded_per_stream: dict[str, int]  # acknowledged by the loader (empty if it reports none)
     log: str = ""  # what Meltano and the plugins logged
+    warnings: tuple[str, ...] = ()  # what the tap warned of (e.g. a bookmark it did not trust)
 
     @property
     def total(self) -> int:
@@ -120,15 +122,7 @@ class ExtractLoad:
         }
 
     def _bookmarks_through_meltano(self) -> dict[str, dict]:
-        result = subprocess.run(
-            [str(BIN / "meltano"), "state", "get", self.state_id],
-            cwd=REPO,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            umask=PRIVATE_FILES,
-        )
+        result = self._meltano("state", "get", self.state_id)
         if result.returncode != 0:
             raise ExtractLoadError(f"cannot read the state {self.state_id}: {result.stderr.strip()[-2000:]}")
         return json.loads(result.stdout).get("singer_state", {}).get("bookmarks", {})
@@ -169,6 +163,13 @@ class ExtractLoad:
         passfile = {"passfile": self.env["PGPASSFILE"]} if self.env.get("PGPASSFILE") else {}
         with psycopg.connect(self.env[EXTRACTOR_URL_ENV], connect_timeout=10, **passfile) as conn:
             source_id = conn.execute(SOURCE_ID_SQL).fetchone()[0]
+            # A mark the last run wrote and the core no longer holds: a restore (the tap re-reads).
+            marks = sorted({str(m["history_mark"]) for m in bookmarks.values() if m.get("history_mark")})
+            held = conn.execute(
+                "SELECT count(*) FROM extraction_marks WHERE id = ANY(%s::uuid[])", (marks,)
+            ).fetchone()[0]
+            if held != len(marks):
+                return False
             for table in TABLES:
                 mark = bookmarks.get(table.name, {})
                 start = mark.get("replication_key_value")
@@ -232,7 +233,68 @@ class ExtractLoad:
         loaded = _record_counts(e.event for e in lines if e.consumer)
         if loaded and {s: n for s, n in loaded.items() if n} != {s: n for s, n in sent.items() if n}:
             raise ExtractLoadError(f"the loader acknowledged {loaded} but the tap sent {sent}")
-        return LoadResult(sent, loaded, result.stderr)
+        warnings = tuple(e.event for e in lines if e.producer and DISTRUSTED_BOOKMARK in e.event)
+        return LoadResult(sent, loaded, result.stderr, warnings)
+
+    def reread(self, streams: list[str], *options: str, timeout: float = 3600) -> LoadResult:
+        """Load `streams` again from the start, replacing their raw tables: the repair of a raw
+        table that differs from the core (the completeness check names them).
+
+        Their bookmarks are removed first, then their raw tables emptied, then the run: a run
+        interrupted after the emptying resumes from what it had loaded, never from the old
+        bookmark."""
+        unknown = sorted(set(streams) - {table.name for table in TABLES})
+        if unknown or not streams:
+            known = ", ".join(table.name for table in TABLES)
+            raise ExtractLoadError(
+                f"no such stream: {', '.join(unknown) or '(none given)'}; the streams: {known}"
+            )
+        self._forget_bookmarks(streams)
+        self._empty_raw_tables(streams)
+        return self.run(*options, timeout=timeout)
+
+    def _forget_bookmarks(self, streams: list[str]) -> None:
+        result = self._meltano("state", "get", self.state_id)
+        if result.returncode != 0:  # no state yet: nothing to forget
+            return
+        state = json.loads(result.stdout or "{}")
+        bookmarks = state.get("singer_state", {}).get("bookmarks", {})
+        if not any(stream in bookmarks for stream in streams):
+            return
+        for stream in streams:
+            bookmarks.pop(stream, None)
+        result = self._meltano("state", "set", "--force", self.state_id, json.dumps(state))
+        if result.returncode != 0:
+            raise ExtractLoadError(f"cannot write the state {self.state_id}: {result.stderr.strip()[-2000:]}")
+
+    def _empty_raw_tables(self, streams: list[str]) -> None:
+        if self.warehouse_kind == "postgres":
+            assert self.loader_url is not None
+            self._prepare_warehouse()
+            with psycopg.connect(self.loader_url) as conn:
+                conn.execute(
+                    sql.SQL("TRUNCATE {}").format(
+                        sql.SQL(", ").join(sql.Identifier(self.raw_schema, s) for s in sorted(streams))
+                    )
+                )
+            return
+        from google.cloud import bigquery
+
+        project, dataset = self.env.get("LANA_BQ_PROJECT", ""), self.env.get("LANA_BQ_RAW_DATASET", "")
+        client = bigquery.Client(project=project)
+        for stream in sorted(streams):
+            client.query(f"TRUNCATE TABLE `{project}.{dataset}.{stream}`").result()
+
+    def _meltano(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(BIN / "meltano"), *args],
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            umask=PRIVATE_FILES,
+        )
 
     def start(self, *options: str) -> subprocess.Popen[str]:
         """Start in the background (its own process group, so that it can be killed whole)."""

@@ -116,7 +116,13 @@ def _gx() -> tuple[ModuleType, ModuleType]:
 
 
 def import_in_background() -> threading.Thread:
-    """Start importing Great Expectations in a thread (joined before the suites are built)."""
+    """Start importing Great Expectations in a thread (joined before the suites are built).
+
+    SQLAlchemy's ORM is imported here first: Dagster's run storage imports it lazily too, and two
+    threads importing one package at once can see it half initialised ("partially initialized
+    module 'sqlalchemy.orm.exc'", seen failing a raw check step one run in five)."""
+    import sqlalchemy.orm  # noqa: F401
+
     thread = threading.Thread(target=_gx, name="import-great-expectations", daemon=True)
     thread.start()
     return thread

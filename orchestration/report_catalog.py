@@ -220,7 +220,8 @@ def readme_table(reports: tuple[ReportSpec, ...]) -> str:
         "|---|---|---|---|---|",
     ]
     for r in reports:
-        files = f"`{r.table}.csv`" + (f", `{r.table}.xml`" if r.xml else "")
+        xml = f"restricted/{r.table}.xml" if r.xml and r.xml.identify else f"{r.table}.xml"
+        files = f"`{r.table}.csv`" + (f", `{xml}`" if r.xml else "")
         schemas = [f"`schemas/{s}`" for s in (r.table_schema, r.xml.schema if r.xml else None) if s]
         built_from = ", ".join(f"`{s}`" for s in r.sources if s != "int_report_date")
         lines.append(f"| {files} | {r.title} | {r.grain} | {', '.join(schemas) or '-'} | {built_from} |")

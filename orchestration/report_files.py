@@ -13,6 +13,7 @@ import hashlib
 import html
 import io
 import json
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -29,6 +30,8 @@ from orchestration.regulatory_xml import reference_errors, xml_document, xml_err
 from orchestration.report_catalog import ReportSpec
 from orchestration.table_schemas import DeliveryRefused, csv_errors
 
+# The subfolder of a delivery holding the files that name people: 0700, its files 0600.
+RESTRICTED = "restricted"
 CENTS = Decimal(100)
 CENT = Decimal("0.01")  # money is written with exactly two decimals
 SATS = Decimal(100_000_000)
@@ -134,7 +137,7 @@ def write_report_files(
         for t in tables:
             if t.spec.xml:
                 people = _people(warehouse, t, business_date) if t.spec.xml.identify else None
-                files[f"{t.spec.table}.xml"] = xml_document(t, business_date, people)
+                files[_xml_name(t)] = xml_document(t, business_date, people)
         errors = [
             error
             for t in tables
@@ -145,7 +148,7 @@ def write_report_files(
             error
             for t in tables
             if t.spec.xml
-            for error in xml_errors(f"{t.spec.table}.xml", files[f"{t.spec.table}.xml"], t.spec.xml.schema)
+            for error in xml_errors(f"{t.spec.table}.xml", files[_xml_name(t)], t.spec.xml.schema)
         ]
         errors += reference_errors(tables)
         files[f"finance-reports-{business_date.isoformat()}.xlsx"] = workbook.result()
@@ -158,17 +161,35 @@ def write_report_files(
     folder = out_dir / business_date.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
-        _write_atomically(folder / name, content)
+        _write_atomically(folder / name, content, private=name.startswith(f"{RESTRICTED}/"))
     manifest = {
         "business_date": business_date.isoformat(),
         "rows": {t.spec.table: len(t.rows) for t in tables},
         "files": [
-            {"name": name, "bytes": len(content), "sha256": hashlib.sha256(content).hexdigest()}
+            {
+                "name": name,
+                "bytes": len(content),
+                "sha256": hashlib.sha256(content).hexdigest(),
+                **({"restricted": True} if name.startswith(f"{RESTRICTED}/") else {}),
+            }
             for name, content in sorted(files.items())
         ],
     }
     _write_atomically(folder / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode())
+    _remove_stale(folder, set(files) | {"manifest.json"})
     return manifest
+
+
+def _remove_stale(folder: Path, delivered: set[str]) -> None:
+    """Files of an earlier delivery of the date that this one no longer has (an identities file
+    an older version wrote outside the restricted folder among them)."""
+    for path in folder.rglob("*"):
+        if (
+            path.is_file()
+            and not path.name.startswith(".")
+            and str(path.relative_to(folder)) not in delivered
+        ):
+            path.unlink()
 
 
 def _people(warehouse: ReportTables, table: Table, business_date: date) -> dict:
@@ -177,9 +198,24 @@ def _people(warehouse: ReportTables, table: Table, business_date: date) -> dict:
     return warehouse.identities(sorted({str(r[index]) for r in table.rows}), business_date)
 
 
-def _write_atomically(path: Path, content: bytes) -> None:
+def _xml_name(table: Table) -> str:
+    """A file that names people (borrowers' names and tax ids) lies in the delivery's restricted
+    folder, which only the delivery's owner can open; the rest is for finance readers."""
+    assert table.spec.xml is not None
+    name = f"{table.spec.table}.xml"
+    return f"{RESTRICTED}/{name}" if table.spec.xml.identify else name
+
+
+def _write_atomically(path: Path, content: bytes, private: bool = False) -> None:
+    if private:
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        path.parent.chmod(0o700)  # whatever the umask, or an older delivery, made it
     partial = path.with_name(f".{path.name}.partial")
-    partial.write_bytes(content)
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(content)
+    if private:
+        partial.chmod(0o600)  # an older partial file keeps its mode through O_CREAT
     partial.replace(path)
 
 

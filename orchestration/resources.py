@@ -257,28 +257,31 @@ class ReportOutput(dg.ConfigurableResource):
         return Path(self.directory).resolve()
 
 
+def warehouse_from_environment(*, resolved_now: bool = False) -> Warehouse:
+    """The warehouse as `lana-core db env` (or production settings) describe it. Its PostgreSQL
+    URL is read when a run needs it (Dagster's EnvVar), or now with `resolved_now`."""
+    kind = os.environ.get(WAREHOUSE_KIND_ENV, "postgres")
+    if kind == "bigquery":
+        return Warehouse(
+            kind="bigquery",
+            bigquery_project=os.environ.get("LANA_BQ_PROJECT", ""),
+            bigquery_location=os.environ.get("LANA_BQ_LOCATION", "US"),
+            raw_schema=os.environ.get("LANA_BQ_RAW_DATASET", "lana_raw"),
+        )
+    url = os.environ.get(WAREHOUSE_URL_ENV, "") if resolved_now else dg.EnvVar(WAREHOUSE_URL_ENV)
+    return Warehouse(kind="postgres", url=url, loader_url=os.environ.get(LOADER_URL_ENV, ""))
+
+
 def resources_from_environment() -> dict[str, object]:
     """Resources as `lana-core db env` (or production settings) describe them."""
     from dagster_dbt import DbtCliResource
 
     from orchestration.dbt_project import DBT_PROJECT
 
-    kind = os.environ.get(WAREHOUSE_KIND_ENV, "postgres")
-    if kind == "bigquery":
-        warehouse = Warehouse(
-            kind="bigquery",
-            bigquery_project=os.environ.get("LANA_BQ_PROJECT", ""),
-            bigquery_location=os.environ.get("LANA_BQ_LOCATION", "US"),
-            raw_schema=os.environ.get("LANA_BQ_RAW_DATASET", "lana_raw"),
-        )
-    else:
-        warehouse = Warehouse(
-            kind="postgres", url=dg.EnvVar(WAREHOUSE_URL_ENV), loader_url=os.environ.get(LOADER_URL_ENV, "")
-        )
     return {
         # The orchestrator only reads the core: as the extractor, whose role can do nothing else.
         "core": CoreDatabase(url=dg.EnvVar(EXTRACTOR_URL_ENV)),
-        "warehouse": warehouse,
+        "warehouse": warehouse_from_environment(),
         "meltano_state": MeltanoState(),
         "report_output": ReportOutput(
             directory=os.environ.get(REPORTS_DIR_ENV, str(REPO / "reports")),

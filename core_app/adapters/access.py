@@ -31,6 +31,8 @@ ROLES = (CORE_APP, EXTRACTOR, LOADER, TRANSFORMER, ANALYST, ORCHESTRATOR)
 
 # The core's own bookkeeping, never extracted: the extractor may not read it.
 CORE_PRIVATE_TABLES = ("schema_migrations", "ledger_current_balances", "ledger_settlement")
+# The extract/load's own marks in the core (migrations/0006): its to write, nobody else's.
+EXTRACTION_MARKS = "extraction_marks"
 
 
 def ensure_roles(conn: psycopg.Connection) -> None:
@@ -64,10 +66,13 @@ def grant_core_access(conninfo: str) -> None:
             sql.SQL("REVOKE ALL ON SCHEMA public FROM PUBLIC"),
             sql.SQL("GRANT USAGE ON SCHEMA public TO {}, {}").format(app, extractor),
             sql.SQL("GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {}").format(app),
-            sql.SQL("REVOKE INSERT ON schema_migrations FROM {}").format(app),
+            sql.SQL("REVOKE INSERT ON schema_migrations, {} FROM {}").format(
+                sql.Identifier(EXTRACTION_MARKS), app
+            ),
             sql.SQL("GRANT UPDATE ON ledger_current_balances, ledger_settlement TO {}").format(app),
             sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(app),
             sql.SQL("GRANT SELECT ON {} TO {}").format(published, extractor),
+            sql.SQL("GRANT INSERT ON {} TO {}").format(sql.Identifier(EXTRACTION_MARKS), extractor),
         ]
         with conn.transaction():
             for statement in statements:

@@ -70,6 +70,8 @@ def extract_load(
         "--force"
     )
     seconds = round(time.monotonic() - started, 1)
+    for warning in result.warnings:
+        context.log.warning(warning)
     context.log.info(f"extract/load: {result.total:,} records in {len(result.records_per_stream)} streams")
     for name, key in RAW_KEYS.items():
         metadata: dict[str, object] = {

@@ -107,6 +107,10 @@ def test_each_component_can_do_its_job_and_no_more(flow) -> None:
     for private in CORE_PRIVATE_TABLES:
         assert not _can(extractor, f"SELECT * FROM {private}"), private
     assert not _can(extractor, "DELETE FROM outbox_events")
+    # ...but the marks of its own runs (what a restore of the core rewinds), which it only appends.
+    mark = "INSERT INTO extraction_marks (id, watermark) VALUES (gen_random_uuid(), '1')"
+    assert _can(extractor, mark) and not _can(core_app, mark)
+    assert not _can(extractor, "DELETE FROM extraction_marks")
     assert not _can(with_role(flow["admin_warehouse"], EXTRACTOR.name), "SELECT 1")
     # The loader writes raw only.
     assert not _can(loader, "SELECT * FROM staging.stg_customer_events LIMIT 1")
@@ -129,7 +133,7 @@ def test_the_extractor_may_read_exactly_the_tables_the_tap_extracts(flow) -> Non
                 (EXTRACTOR.name,),
             )
         }
-    assert readable == {t.name for t in TABLES}
+    assert readable == {t.name for t in TABLES} | {"extraction_marks"}  # its own marks
 
 
 def _customers(core_url: str) -> list[dict[str, str]]:

@@ -80,15 +80,20 @@ def test_reports_hold_both_dates_on_both_warehouses(both_warehouses) -> None:
         assert {d for (d,) in on_postgres} == {EARLIER, LATER}, report
 
 
+def _files(folder) -> list[str]:
+    """Every file of a delivery, its restricted folder's included, by its path in the delivery."""
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
 def test_report_files_are_byte_identical(both_warehouses) -> None:
     for business_date in (LATER, EARLIER):
         folders = {k: v / business_date.isoformat() for k, v in both_warehouses["files"].items()}
-        names = sorted(p.name for p in folders["postgres"].iterdir())
+        names = _files(folders["postgres"])
         # A CSV per report, an XML per regulatory file, the workbook, the summary, the PDF pack,
         # the manifest.
         reports = delivered_reports()
         assert len(names) == len(reports) + sum(1 for r in reports if r.xml) + 4
-        assert names == sorted(p.name for p in folders["bigquery"].iterdir())
+        assert names == _files(folders["bigquery"])
         for name in names:
             postgres, bigquery = (folders[k] / name for k in ("postgres", "bigquery"))
             assert postgres.read_bytes() == bigquery.read_bytes(), f"{business_date} {name}"

@@ -94,3 +94,17 @@ def test_a_delivery_is_copied_with_its_manifest_last_and_a_redelivery_replaces_i
 def test_a_bucket_that_is_not_gs_is_refused_by_name() -> None:
     with pytest.raises(BucketDeliveryError, match="must be a gs:// URL, not 's3://x'"):
         bucket_filesystem("s3://x")
+
+
+def test_files_that_name_people_stay_out_of_finance_s_bucket(emulator, tmp_path) -> None:
+    filesystem = bucket_filesystem(BUCKET, emulator)
+    folder = _delivery(tmp_path / "2025-11-30", {"balance_sheet.csv": b"a\n1\n"})
+    (folder / "restricted").mkdir(mode=0o700)
+    (folder / "restricted" / "credit.xml").write_bytes(b"<names/>")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["files"].append({"name": "restricted/credit.xml", "restricted": True})
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    written = upload_delivery(folder, BUCKET, filesystem)
+    assert [Path(w).name for w in written] == ["balance_sheet.csv", "manifest.json"]
+    filesystem.invalidate_cache()
+    assert not filesystem.exists("lana-finance/daily/2025-11-30/restricted")

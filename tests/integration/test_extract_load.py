@@ -21,6 +21,7 @@ from core_app.application.bank import Bank
 from core_app.application.clock import BusinessClock, RandomIds
 from core_app.domain.customer import Customer
 from core_app.domain.deposit import DepositAccount
+from core_app.domain.money import MAX_AMOUNT
 from core_app.simulator import SimulationConfig, simulate
 from orchestration.extract_load import REPO
 from tests.el_helpers import assert_raw_equals_source, extract_load
@@ -200,8 +201,8 @@ def test_large_amounts_nested_unicode_json_and_timestamps_survive(core_url: str,
     clock = BusinessClock(moment)
     bank = Bank.connect(core_url, clock, RandomIds())
     borrower = active_facility(bank)
-    all_bitcoin = 21_000_000 * 100_000_000
-    bank.credit.update_collateral(borrower.facility_id, all_bitcoin)
+    largest = 15_000_000 + MAX_AMOUNT  # the largest change one command may make
+    bank.credit.update_collateral(borrower.facility_id, largest)
     bank.customers.onboard(
         name="Zoë Ñúñez-Øster 山田 🚀", email="zoe@example.com", phone="+34 600", country="ES", tax_id="X1"
     )
@@ -227,8 +228,8 @@ def test_large_amounts_nested_unicode_json_and_timestamps_survive(core_url: str,
                 "WHERE table_schema = 'raw' AND table_name = 'ledger_entries'"
             ).fetchall()
         )
-    assert collateral == (all_bitcoin, moment)
-    assert entry == (all_bitcoin - 15_000_000,)
+    assert collateral == (largest, moment)
+    assert entry == (MAX_AMOUNT,)
     assert name == ("Zoë Ñúñez-Øster 山田 🚀",)
     assert terms[0]["annual_rate_bps"] == 1200 and terms[0]["initial_cvl_bps"] == 14_000
     assert types["amount"] == "bigint" and types["recorded_at"] == "timestamp with time zone"

@@ -69,7 +69,7 @@ def flow(module_database, tmp_path_factory):
     instance = dg.DagsterInstance.ephemeral()  # kept: the monitoring tests read the runs back
     first = _run(defs, BUSINESS_DATE, instance)
     manifest_after_first = (reports / BUSINESS_DATE / "manifest.json").read_bytes() if first.success else b""
-    files_after_first = {p.name: p.read_bytes() for p in (reports / BUSINESS_DATE).glob("*")}
+    files_after_first = _delivered(reports / BUSINESS_DATE)
     second = _run(defs, BUSINESS_DATE, instance)
     yield {
         "core": core_url,
@@ -149,7 +149,7 @@ def test_the_whole_graph_produces_report_files_that_equal_the_report_tables(flow
 
 def test_the_same_partition_twice_gives_identical_files(flow) -> None:
     assert flow["second"].success
-    again = {p.name: p.read_bytes() for p in flow["folder"].glob("*")}
+    again = _delivered(flow["folder"])
     assert again.keys() == flow["files_after_first"].keys()
     assert [name for name in again if again[name] != flow["files_after_first"][name]] == []
     assert (flow["folder"] / "manifest.json").read_bytes() == flow["manifest_after_first"]
@@ -170,7 +170,7 @@ def test_a_file_failing_its_schema_fails_the_delivery_and_its_blocking_check(flo
     with psycopg.connect(flow["warehouse"]) as conn:
         conn.execute(corrupt.format("lower"))
     try:
-        before = {p.name: p.read_bytes() for p in flow["folder"].glob("*")}
+        before = _delivered(flow["folder"])
         result = dg.materialize(
             [flow["defs"].resolve_assets_def(FINANCE_REPORT_FILES)],  # its resources: the flow's
             partition_key=BUSINESS_DATE,
@@ -189,7 +189,7 @@ def test_a_file_failing_its_schema_fails_the_delivery_and_its_blocking_check(flo
     assert not evaluation.passed and evaluation.severity is dg.AssetCheckSeverity.ERROR
     assert "value doesn't match any pattern" in evaluation.metadata["errors"].value
     # The date's earlier delivery stands as it was: nothing of the refused one was written.
-    assert {p.name: p.read_bytes() for p in flow["folder"].glob("*")} == before
+    assert _delivered(flow["folder"]) == before
 
 
 def test_corrupted_raw_data_fails_the_checks_and_stops_before_the_reports(
@@ -380,13 +380,13 @@ def test_a_run_whose_process_died_is_failed_so_the_queue_moves_on() -> None:
             job_name="daily_reports",
             run_id=str(uuid.uuid4()),
             status=dg.DagsterRunStatus.STARTED,
-            tags={**worker_tags(), "lana/pid": str(gone.pid)},
+            tags={**worker_tags("dead-run"), "lana/pid": str(gone.pid)},
         )
         alive = DagsterRun(
             job_name="daily_reports",
             run_id=str(uuid.uuid4()),
             status=dg.DagsterRunStatus.STARTED,
-            tags=worker_tags(),
+            tags=worker_tags("live-run"),
         )
         other_host = DagsterRun(
             job_name="daily_reports",
@@ -407,8 +407,29 @@ def test_a_run_whose_process_died_is_failed_so_the_queue_moves_on() -> None:
         assert fail_orphaned_runs(instance) == []
 
 
+def _delivered(folder: Path) -> dict[str, bytes]:
+    """Every file of a delivery (its restricted folder's included), by its path in the delivery."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def _children(pid: int) -> list[tuple[int, str]]:
+    """(pid, command line) of the processes whose parent is `pid`."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+            if int(stat.rsplit(") ", 1)[1].split()[1]) == pid:
+                found.append(
+                    (int(entry.name), (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+                )
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
 def test_a_killed_lana_flow_run_does_not_block_the_next(module_database, tmp_path) -> None:
-    """Kill `lana-flow run` mid-way: its run stays STARTED; the next one marks it failed and completes."""
+    """Kill `lana-flow run` (its process alone, kill -9) while dbt, its child, builds: the run stays
+    STARTED and dbt goes on; the next run marks it failed, ends the dbt it left, and completes."""
     import os
     import signal
     import subprocess
@@ -433,21 +454,22 @@ def test_a_killed_lana_flow_run_does_not_block_the_next(module_database, tmp_pat
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 180
-    started: list = []
-    while time.monotonic() < deadline and not started:
-        time.sleep(1)
-        started = (
-            _sql(dagster_url, "SELECT run_id FROM runs WHERE status = 'STARTED'")
-            if _has_runs(dagster_url)
-            else []
-        )
-    assert started, "the run never started"
-    os.killpg(killed.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 300
+    dbt: list[tuple[int, str]] = []
+    while time.monotonic() < deadline and not dbt:
+        time.sleep(0.2)
+        dbt = [child for child in _children(killed.pid) if "dbt build" in child[1]]
+    assert dbt, "dbt never started"
+    started = _sql(dagster_url, "SELECT run_id FROM runs WHERE status = 'STARTED'")
+    os.kill(killed.pid, signal.SIGKILL)
     killed.wait()
+    assert Path(f"/proc/{dbt[0][0]}").exists()  # the child outlives its parent
 
     output = lana_flow(environment, business_date)
-    assert f"marked run {started[0][0]} failed: the process that ran it is gone" in output
+    assert f"marked run {started[0][0]} (ended the " in output
+    assert "process(es) it left running) failed: the process that ran it is gone" in output
+    dbt_state = Path(f"/proc/{dbt[0][0]}/stat")
+    assert not dbt_state.exists() or dbt_state.read_text().split(") ", 1)[1].startswith("Z")
     statuses = dict(_sql(dagster_url, "SELECT run_id, status FROM runs"))
     assert statuses[started[0][0]] == "FAILURE" and sorted(statuses.values()) == ["FAILURE", "SUCCESS"]
 

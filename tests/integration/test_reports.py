@@ -371,9 +371,13 @@ def test_report_files_match_the_report_tables_and_are_reproducible(scenario, tmp
     from orchestration.resources import Warehouse
 
     warehouse, reports = Warehouse(url=scenario["warehouse"]), delivered_reports()
+    older = tmp_path / "b" / "2025-02-28" / "regulatory_credit_reference.xml"  # as older versions wrote it
+    older.parent.mkdir(parents=True)
+    older.write_text("<creditReference/>")
     manifest = write_report_files(warehouse, tmp_path / "a", date(2025, 2, 28), reports)
     again = write_report_files(warehouse, tmp_path / "b", date(2025, 2, 28), reports)
     assert manifest == again  # same partition twice: identical files (checksums in the manifest)
+    assert not older.exists()  # a re-delivery leaves nothing of an earlier one behind
     # Tables built for another date are never delivered under this one.
     with pytest.raises(StaleReportError, match=r"no rows as of 2025-03-31: build the reports for that date"):
         write_report_files(warehouse, tmp_path / "c", date(2025, 3, 31), reports)
@@ -758,6 +762,31 @@ def test_the_tests_of_an_append_only_model_read_its_rows_since_they_last_passed(
         run_dbt(warehouse, "run", "--full-refresh", "--select", "stg_ledger_entries", target_path=target)
 
 
+def test_an_overdrawn_customer_account_in_the_warehouse_fails_the_build(scenario, tmp_path) -> None:
+    """The ledger refuses an overdraft; should one reach the warehouse anyway (a balance written
+    behind the core), the blocking dbt test on the balance history names the account."""
+    warehouse, target = scenario["warehouse"], tmp_path / "target"
+    tests = ("test", "--select", "stg_ledger_balance_history,test_name:never_below_zero")
+    run_dbt(warehouse, *tests, target_path=target)
+    newest = _rows(warehouse, "SELECT max(tx_id) FROM staging.stg_ledger_balance_history")[0][0]
+    with psycopg.connect(warehouse) as conn:  # the customer's next version, 0.01 below zero
+        (account,) = conn.execute(
+            "INSERT INTO staging.stg_ledger_balance_history SELECT h.account_id, h.version + 1,"
+            " h.transaction_id, h.currency, h.debit_total + h.balance + 1, h.credit_total, -1,"
+            " h.effective_date, h.recorded_at, %s FROM staging.stg_ledger_balance_history h"
+            " JOIN staging.stg_ledger_accounts a ON a.account_id = h.account_id"
+            " WHERE a.account_code LIKE '2100.%%' ORDER BY h.tx_id DESC LIMIT 1 RETURNING account_id",
+            (newest + 1,),
+        ).fetchone()
+    try:
+        with pytest.raises(AssertionError, match="Failure in test lana_never_below_zero_stg_ledger_balance"):
+            run_dbt(warehouse, *tests, target_path=target)
+    finally:
+        with psycopg.connect(warehouse) as conn:
+            conn.execute("DELETE FROM staging.stg_ledger_balance_history WHERE tx_id = %s", (newest + 1,))
+    assert account
+
+
 def test_a_build_tests_only_its_own_date_of_a_report(scenario, tmp_path) -> None:
     """A report keeps every date it was built for and a build replaces only its own: its tests read
     that date alone (macros/tested_rows.sql). A bad date other than the build's is left to the
@@ -829,10 +858,18 @@ def test_a_corrupted_value_in_a_regulatory_file_blocks_the_whole_delivery(scenar
     )
     folder = tmp_path / "good" / "2025-02-28"
     xml_files = {s.table: s.xml.schema for s in reports if s.xml}
-    assert {f"{t}.xml" for t in xml_files} <= {f["name"] for f in manifest["files"]}
+    # The file naming borrowers lies in the restricted folder: the owner's only (0700, 0600).
+    named = {"regulatory_credit_reference": "restricted/regulatory_credit_reference.xml"}
+    paths = {t: named.get(t, f"{t}.xml") for t in xml_files}
+    delivered = {f["name"]: f for f in manifest["files"]}
+    assert set(paths.values()) <= set(delivered)
+    assert delivered[named["regulatory_credit_reference"]]["restricted"] is True
+    assert (folder / "restricted").stat().st_mode & 0o777 == 0o700
+    assert (folder / named["regulatory_credit_reference"]).stat().st_mode & 0o777 == 0o600
+    assert (folder / "regulatory_account_balances.xml").stat().st_mode & 0o077 == 0o044  # no names
     for table, schema in xml_files.items():
-        assert xml_errors(f"{table}.xml", (folder / f"{table}.xml").read_bytes(), schema) == []
-    credit = (folder / "regulatory_credit_reference.xml").read_text()
+        assert xml_errors(f"{table}.xml", (folder / paths[table]).read_bytes(), schema) == []
+    credit = (folder / named["regulatory_credit_reference"]).read_text()
     assert f"<reference>{scenario['facility']}</reference>" in credit
     assert "<risk_category>current</risk_category>" in credit
     # The supervisor's file names the borrower, from the restricted raw layer; the report table

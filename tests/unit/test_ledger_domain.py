@@ -48,3 +48,24 @@ def test_disbursal_template_charges_the_fee_to_the_borrower() -> None:
     )
     assert net_to_borrower == 9_900_00
     assert [e.amount for e in txn.entries if e.account == FEE_INCOME] == [100_00]
+
+
+def test_the_warehouse_checks_the_same_never_negative_sets_as_the_ledger() -> None:
+    """The dbt test that proves no overdraft reached the warehouse names the ledger's own sets."""
+    from pathlib import Path
+
+    import yaml
+
+    from core_app.domain.ledger import NEVER_NEGATIVE_SETS
+
+    staging = Path(__file__).resolve().parents[2] / "dbt_project/models/staging/_staging.yml"
+    model = next(
+        m for m in yaml.safe_load(staging.read_text())["models"] if m["name"] == "stg_ledger_balance_history"
+    )
+    (check,) = [
+        t["lana.never_below_zero"]
+        for c in model["columns"]
+        for t in c.get("data_tests", [])
+        if isinstance(t, dict) and "lana.never_below_zero" in t
+    ]
+    assert set(check["arguments"]["account_sets"]) == NEVER_NEGATIVE_SETS

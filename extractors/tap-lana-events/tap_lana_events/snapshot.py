@@ -31,6 +31,7 @@ class SourceSnapshot:
     _conn: psycopg.Connection | None = field(default=None, init=False)
     _watermark: int | None = field(default=None, init=False)
     _source_id: str | None = field(default=None, init=False)
+    _history_mark: str | None = field(default=None, init=False)
 
     @property
     def connection(self) -> psycopg.Connection:
@@ -65,6 +66,32 @@ class SourceSnapshot:
         _ = self.connection
         assert self._source_id is not None
         return self._source_id
+
+    @property
+    def history_mark(self) -> str:
+        """The id of the mark this run wrote in the core just after taking its snapshot
+        (core_app/adapters/migrations/0006_extraction_marks.sql): a copy of the core that still
+        holds it holds every transaction below the watermark, and no later one below it.
+        Bookmarks saved by this run keep it; `mark_exists` tells a later run whether it is still
+        there."""
+        if self._history_mark is None:
+            watermark = self.watermark  # the snapshot first, then the mark
+            with psycopg.connect(self.conninfo, autocommit=True, application_name="tap-lana-events") as conn:
+                row = conn.execute(
+                    "INSERT INTO extraction_marks (id, watermark) "
+                    "VALUES (gen_random_uuid(), %s::text::xid8) RETURNING id::text",
+                    (watermark,),
+                ).fetchone()
+            assert row is not None
+            self._history_mark = str(row[0])
+        return self._history_mark
+
+    def mark_exists(self, mark: str) -> bool:
+        """Is a mark an earlier run wrote still in the core (as of this run's snapshot)?"""
+        row = self.connection.execute(
+            "SELECT EXISTS (SELECT 1 FROM extraction_marks WHERE id = %s::uuid)", (mark,)
+        ).fetchone()
+        return bool(row and row[0])
 
     def close(self) -> None:
         if self._conn is not None:

@@ -77,6 +77,7 @@ class TapLanaEvents(Tap):
             ).fetchall()
         }
         missing = [t.name for t in TABLES if t.name not in present]
+        missing += [] if "extraction_marks" in present else ["extraction_marks"]
         if missing:
             raise RuntimeError(
                 f"the core database lacks table(s) {', '.join(missing)}: run `lana-core migrate` first"
