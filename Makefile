@@ -1,4 +1,4 @@
-# Shortcuts; each target is one of the scripts the README describes.
+# Shortcuts; each target is one of the scripts the README and docs/ describe.
 .PHONY: run test el el-full-refresh bench db-start db-stop db-reset
 
 run:             ## set up and run the main job end to end

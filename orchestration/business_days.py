@@ -16,7 +16,7 @@ from orchestration.partitions import business_dates
 from orchestration.resources import CoreDatabase
 
 # A sensor that starts after a long pause requests at most this many past days at once; older ones
-# are a backfill (README, operating guide).
+# are a backfill (docs/operators.md, operating guide).
 MAX_DAYS_PER_TICK = 7
 
 

@@ -1,4 +1,4 @@
-"""The Dagster code location: `dagster dev` (see README) loads `defs` from here.
+"""The Dagster code location: `dagster dev` (docs/operators.md) loads `defs` from here.
 
 Importing this module does nothing: Dagster calls `defs` when it loads the code location, and only
 then is the dbt project parsed (if it has no manifest yet) and the delivered reports read from it.

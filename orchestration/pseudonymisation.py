@@ -92,13 +92,13 @@ def install_key_postgres(conninfo: str, key: bytes | None = None) -> None:
 
 
 def install_key_bigquery(project: str, location: str, key: bytes | None = None) -> None:
-    """The pads into the private dataset (grant dbt's service account alone on it: README).
+    """The pads into the private dataset (grant dbt's service account alone on it: docs/security.md).
     Production's key comes from secret storage: never one generated on this machine."""
     from google.cloud import bigquery
 
     if key is None and not os.environ.get(KEY_FILE_ENV):
         raise PseudonymisationKeyError(
-            f"BigQuery needs the personal-data key from secret storage: set {KEY_FILE_ENV} (README)"
+            f"BigQuery needs the personal-data key from secret storage: set {KEY_FILE_ENV} (docs/security.md)"
         )
     inner, outer = hmac_pads(key or load_key())
     client = bigquery.Client(project=project)

@@ -1,6 +1,6 @@
 """The reports finance teams receive, as declared once in dbt (`meta.delivery` on a report model).
 
-The file writer, the Great Expectations report checks, the Dagster report assets and the README's
+The file writer, the Great Expectations report checks, the Dagster report assets and the documentation's
 table of reports all come from here, so a report is added by its SQL and its YAML block alone.
 """
 
@@ -212,8 +212,8 @@ def delivered_reports(manifest_path: Path | None = None) -> tuple[ReportSpec, ..
     return reports_from_manifest(json.loads(path.read_text()))
 
 
-def readme_table(reports: tuple[ReportSpec, ...]) -> str:
-    """The README's table of delivered reports (tests/unit/test_report_catalog.py keeps it true)."""
+def reports_table(reports: tuple[ReportSpec, ...]) -> str:
+    """The table of delivered reports (docs/finance.md (tests/unit/test_report_catalog.py keeps it true)."""
     lines = [
         "| Files (each also a sheet of the workbook) | Sheet | Grain (per business date) "
         "| Checked against | Built from |",
@@ -228,22 +228,24 @@ def readme_table(reports: tuple[ReportSpec, ...]) -> str:
     return "\n".join(lines)
 
 
-README = Path(__file__).resolve().parents[1] / "README.md"
-README_MARKERS = ("<!-- delivered-reports:start -->\n", "\n<!-- delivered-reports:end -->")
+# The finance readers' page of the documentation holds the table of delivered reports.
+FINANCE_PAGE = Path(__file__).resolve().parents[1] / "docs" / "finance.md"
+TABLE_MARKERS = ("<!-- delivered-reports:start -->\n", "\n<!-- delivered-reports:end -->")
 
 
-def readme_with_table(readme: str, reports: tuple[ReportSpec, ...]) -> str:
-    """`readme` with the text between its delivered-reports markers replaced by the table."""
-    start, end = README_MARKERS
-    if start not in readme or end not in readme:
-        raise ReportDeclarationError(f"README.md lacks the markers {start.strip()} .. {end.strip()}")
-    head, rest = readme.split(start, 1)
+def page_with_table(page: str, reports: tuple[ReportSpec, ...]) -> str:
+    """`page` with the text between its delivered-reports markers replaced by the table."""
+    start, end = TABLE_MARKERS
+    if start not in page or end not in page:
+        raise ReportDeclarationError(f"{FINANCE_PAGE.name} lacks the markers {start.strip()}, {end.strip()}")
+    head, rest = page.split(start, 1)
     tail = rest.split(end, 1)[1]
-    return f"{head}{start}{readme_table(reports)}{end}{tail}"
+    return f"{head}{start}{reports_table(reports)}{end}{tail}"
 
 
-if __name__ == "__main__":  # python -m orchestration.report_catalog: rewrite the README's table
+if __name__ == "__main__":  # python -m orchestration.report_catalog: rewrite the docs' table
     from orchestration.dbt_project import prepare_manifest
 
-    README.write_text(readme_with_table(README.read_text(), delivered_reports(prepare_manifest(force=True))))
-    print(f"{README}: table of delivered reports rewritten")
+    table = page_with_table(FINANCE_PAGE.read_text(), delivered_reports(prepare_manifest(force=True)))
+    FINANCE_PAGE.write_text(table)
+    print(f"{FINANCE_PAGE}: table of delivered reports rewritten")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run dbt on the warehouse: local PostgreSQL by default, BigQuery with LANA_WAREHOUSE_KIND=bigquery
-# and the README's BigQuery variables (DBT_TARGET, if set, wins).
+# and the BigQuery variables of docs/operators.md (DBT_TARGET, if set, wins).
 #   bash scripts/dbt.sh build                                   build and test everything
 #   bash scripts/dbt.sh build --vars '{as_of_date: 2025-06-30}' reports as of a past date
 #   bash scripts/dbt.sh docs generate && bash scripts/dbt.sh docs serve

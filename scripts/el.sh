@@ -5,7 +5,7 @@
 #   bash scripts/el.sh                        incremental (gap-safe) run, dev: the local PostgreSQL warehouse
 #   bash scripts/el.sh --full-refresh         ignore the saved state and re-extract everything
 #   bash scripts/el.sh --reread S1,S2         the repair: load these streams again, replacing their raw tables
-#   LANA_WAREHOUSE_KIND=bigquery bash scripts/el.sh    load into BigQuery (README: the BigQuery variables)
+#   LANA_WAREHOUSE_KIND=bigquery bash scripts/el.sh    load into BigQuery (docs/operators.md: the BigQuery variables)
 # Other arguments go to `meltano run` (e.g. --force after a crash).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -62,7 +62,7 @@ def webhook() -> Iterator[tuple[list[dict], str]]:
 
 @pytest.fixture
 def alert_channels(mailbox, webhook, monkeypatch) -> tuple[list[Message], list[dict]]:
-    """Both channels configured as the README says; what each received."""
+    """Both channels configured as docs/operators.md says; what each received."""
     box, port = mailbox
     received, url = webhook
     monkeypatch.setenv("LANA_ALERT_SMTP_HOST", "127.0.0.1")

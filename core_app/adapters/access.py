@@ -3,8 +3,8 @@
 The roles are created (NOLOGIN) and granted their privileges by `lana-core migrate`: the core's
 grants with the core's migrations, the warehouse's when the warehouse is prepared. The embedded
 server lets each of them log in with a password of its own (embedded_server.py); on another server
-an administrator grants them to login users (README, "Security"). On BigQuery the same split is
-made with datasets and IAM (README).
+an administrator grants them to login users (docs/security.md). On BigQuery the same split is
+made with datasets and IAM (docs/security.md).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 {# A date variable as a SQL date literal, validated first: a value that is not a YYYY-MM-DD date
    is a compile error naming the variable, never text pasted into SQL. None when unset.
-   From `--vars`, else from the environment variable DBT_LANA_<NAME> (DBT_LANA_AS_OF_DATE): the
-   orchestrator passes the date that way, because dbt re-parses the whole project whenever --vars
-   change (a new date every day), but only the files that read an environment variable when it
-   changes. #}
+   From `--vars`, else from the environment variable DBT_LANA_<NAME> (DBT_LANA_AS_OF_DATE,
+   DBT_LANA_PERIOD_START): the orchestrator passes the date that way, because dbt re-parses the
+   whole project whenever --vars change (a new date every day), but only the files that read an
+   environment variable when it changes. #}
 {% macro date_var(name) -%}
   {%- set value = var(name) -%}
   {%- if value is none or value == '' -%}

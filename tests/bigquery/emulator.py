@@ -5,7 +5,7 @@ from the package registry), starts it on free loopback ports with the workaround
 `emulator_server.py`, and describes it as the environment every Google client of the project
 reads: `BIGQUERY_EMULATOR_HOST` (google-cloud-bigquery, and so dbt-bigquery, target-bigquery and
 sqlalchemy-bigquery) and `GOOGLE_APPLICATION_CREDENTIALS` (a locally generated service-account
-key whose token endpoint the emulator serves). The project's own variables are the README's
+key whose token endpoint the emulator serves). The project's own variables are those of docs/operators.md
 (`LANA_BQ_*`): nothing in the code under test knows it is talking to an emulator.
 
     python -m tests.bigquery.emulator     # start one by hand; prints the variables to export
@@ -171,7 +171,7 @@ class BigQueryEmulator:
         self.process = None
 
     def environment(self, raw_dataset: str = "lana_raw", dataset: str = "lana_analytics") -> dict[str, str]:
-        """The README's BigQuery variables, plus where the emulator and its credentials are."""
+        """The BigQuery variables (docs/operators.md), plus where the emulator and its credentials are."""
         return {
             "BIGQUERY_EMULATOR_HOST": self.host,
             "GOOGLE_APPLICATION_CREDENTIALS": str(self.credentials_file),

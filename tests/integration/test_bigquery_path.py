@@ -2,7 +2,7 @@
 
 The same simulated core goes through `lana-flow run` twice per warehouse (a later date, then a
 backfill of an earlier one): once on the embedded PostgreSQL, once on BigQuery with only the
-README's BigQuery variables set (plus `BIGQUERY_EMULATOR_HOST`, which points Google's clients at
+BigQuery variables (docs/operators.md) set (plus `BIGQUERY_EMULATOR_HOST`, which points Google's clients at
 the emulator). Every dbt relation must then hold the same rows on both, and the report files
 must be byte-identical.
 
@@ -112,12 +112,12 @@ def test_the_bigquery_run_used_bigquery_throughout(both_warehouses) -> None:
     assert len(rows) == deposits > 0 and "_sdc_batched_at" in columns
 
 
-def test_the_readme_analyst_queries_run_on_bigquery(both_warehouses) -> None:
-    """The README's example queries for analysts, run as written against the emulated project."""
+def test_the_analysts_example_queries_run_on_bigquery(both_warehouses) -> None:
+    """The analysts' page's example queries, run as written against the emulated project."""
     from google.cloud import bigquery
 
-    readme = (REPO / "README.md").read_text()
-    queries = re.findall(r"```sql bigquery\n(.*?)```", readme, flags=re.DOTALL)
+    page = (REPO / "docs" / "analysts.md").read_text()
+    queries = re.findall(r"```sql bigquery\n(.*?)```", page, flags=re.DOTALL)
     assert len(queries) == 3
     client = bigquery.Client(project=both_warehouses["project"])
     for query in queries:

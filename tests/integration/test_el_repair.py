@@ -30,7 +30,7 @@ STATE_ID = "dev:tap-lana-events-to-target-postgres"  # the state scripts/el.sh s
 
 
 def _el_sh(environment: dict[str, str], *arguments: str) -> subprocess.CompletedProcess[str]:
-    """`bash scripts/el.sh ...` exactly as the README gives it."""
+    """`bash scripts/el.sh ...` exactly as the docs give it (docs/operators.md)."""
     return subprocess.run(
         ["bash", "scripts/el.sh", *arguments],
         cwd=REPO,

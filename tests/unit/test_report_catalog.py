@@ -12,10 +12,10 @@ import pytest
 
 from orchestration.dbt_project import PROJECT_DIR
 from orchestration.report_catalog import (
-    README,
+    FINANCE_PAGE,
     ReportDeclarationError,
     delivered_reports,
-    readme_with_table,
+    page_with_table,
     reports_from_manifest,
 )
 
@@ -35,10 +35,10 @@ def _manifest(**models: dict) -> dict:
     }
 
 
-def test_the_readme_lists_exactly_the_delivered_reports(dbt_manifest: Path) -> None:
-    readme = README.read_text()
-    assert readme == readme_with_table(readme, delivered_reports(dbt_manifest)), (
-        "README.md's table of reports is stale: run `python -m orchestration.report_catalog`"
+def test_the_finance_page_lists_exactly_the_delivered_reports(dbt_manifest: Path) -> None:
+    page = FINANCE_PAGE.read_text()
+    assert page == page_with_table(page, delivered_reports(dbt_manifest)), (
+        "docs/finance.md's table of reports is stale: run `python -m orchestration.report_catalog`"
     )
 
 
