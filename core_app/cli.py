@@ -13,7 +13,20 @@ import psycopg
 from core_app.adapters.access import grant_warehouse_access
 from core_app.adapters.embedded_server import SUPERUSER, EmbeddedPostgres, EmbeddedServerError, default_home
 from core_app.adapters.schema import MigrationError, prepare_database
-from core_app.config import WAREHOUSE_ADMIN_URL_ENV, Databases, resolve_databases, with_role
+from core_app.config import (
+    ADMIN_URL_ENV,
+    ANALYST_URL_ENV,
+    DAGSTER_STORAGE_URL_ENV,
+    DATABASE_URL_ENV,
+    EXTRACTOR_URL_ENV,
+    LOADER_URL_ENV,
+    WAREHOUSE_ADMIN_URL_ENV,
+    WAREHOUSE_URL_ENV,
+    Databases,
+    embedded_databases,
+    resolve_databases,
+    with_role,
+)
 from core_app.domain.errors import DomainError
 from core_app.simulator import SimulationConfig, simulate
 from core_app.summary import database_summary, format_summary
@@ -105,12 +118,50 @@ def _db(action: str, role: str) -> int:
         server.reset()
         print(f"deleted the embedded server's data under {server.runtime_dir}")
     elif action == "url":
-        print(getattr(resolve_databases(start_embedded=False), ROLE_URLS[role]))
+        print(_role_url(server, role))
     elif action == "status":
         port = server.running_port()
         print(f"running on port {port}" if port else "not running")
         return 0 if port else 3
     return 0
+
+
+# The variable that names each role's URL on a server of one's own (`Databases` falls back to
+# another role's URL where one is unset: right for running, wrong for `db url --role`).
+ROLE_URL_ENV = {
+    "admin": ADMIN_URL_ENV,
+    "core_app": DATABASE_URL_ENV,
+    "extractor": EXTRACTOR_URL_ENV,
+    "loader": LOADER_URL_ENV,
+    "transformer": WAREHOUSE_URL_ENV,
+    "analyst": ANALYST_URL_ENV,
+    "orchestrator": DAGSTER_STORAGE_URL_ENV,
+}
+
+
+def _role_url(server: EmbeddedPostgres, role: str) -> str:
+    """`role`'s URL, never another role's: on the embedded server (also when LANA_DATABASE_URL
+    points at it, as after `eval "$(lana-core db env)"`), else from the role's own variable."""
+    configured = os.environ.get(DATABASE_URL_ENV)
+    port = server.running_port()
+    if port is not None and (not configured or _same_server(configured, server.url("lana", port))):
+        return getattr(embedded_databases(server, port), ROLE_URLS[role])
+    if not configured:
+        raise EmbeddedServerError("the embedded PostgreSQL server is not running: run `lana-core db start`")
+    own = os.environ.get(ROLE_URL_ENV[role])
+    if not own:
+        raise DomainError(
+            f"{ROLE_URL_ENV[role]} is not set: the {role} role's URL on the server of {DATABASE_URL_ENV} is "
+            "not known (set it; docs/security.md#roles)"
+        )
+    return own
+
+
+def _same_server(url: str, other: str) -> bool:
+    from psycopg.conninfo import conninfo_to_dict
+
+    first, second = conninfo_to_dict(url), conninfo_to_dict(other)
+    return all(str(first.get(k)) == str(second.get(k)) for k in ("host", "port"))
 
 
 def _simulate(databases: Databases, args: argparse.Namespace) -> int:

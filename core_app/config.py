@@ -20,6 +20,7 @@ ADMIN_URL_ENV = "LANA_ADMIN_URL"
 EXTRACTOR_URL_ENV = "LANA_EXTRACTOR_URL"
 LOADER_URL_ENV = "LANA_LOADER_URL"
 ANALYST_URL_ENV = "LANA_ANALYST_URL"
+DAGSTER_STORAGE_URL_ENV = "LANA_DAGSTER_STORAGE_URL"  # Dagster's runs; default: lana_dagster beside the core
 WAREHOUSE_ADMIN_URL_ENV = "LANA_WAREHOUSE_ADMIN_URL"  # lets `lana-core migrate` grant the warehouse's roles
 
 
@@ -116,6 +117,11 @@ def resolve_databases(start_embedded: bool = True) -> Databases:
     port = server.start() if start_embedded else server.running_port()
     if port is None:
         raise EmbeddedServerError("the embedded PostgreSQL server is not running: run `lana-core db start`")
+    return embedded_databases(server, port)
+
+
+def embedded_databases(server: EmbeddedPostgres, port: int) -> Databases:
+    """Every role's URL on the embedded server."""
     return Databases(
         core_url=server.url("lana", port, CORE_APP.name),
         warehouse_url=server.url("lana_dw", port, TRANSFORMER.name),

@@ -12,9 +12,8 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from core_app.adapters.embedded_server import default_home
-from core_app.config import with_database
+from core_app.config import DAGSTER_STORAGE_URL_ENV, with_database
 
-STORAGE_URL_ENV = "LANA_DAGSTER_STORAGE_URL"
 STORAGE_DATABASE = "lana_dagster"
 TEMPLATE = Path(__file__).with_name("dagster.yaml")
 
@@ -27,7 +26,7 @@ def dagster_home() -> Path:
 
 def storage_url(dagster_url: str) -> str:
     """LANA_DAGSTER_STORAGE_URL, else `dagster_url` (the embedded server's `lana_dagster`)."""
-    return os.environ.get(STORAGE_URL_ENV) or postgres_url(dagster_url)
+    return os.environ.get(DAGSTER_STORAGE_URL_ENV) or postgres_url(dagster_url)
 
 
 def postgres_url(conninfo: str) -> str:
@@ -55,4 +54,4 @@ def prepare_instance(dagster_url: str, admin_url: str) -> dict[str, str]:
     home.mkdir(parents=True, exist_ok=True)
     home.chmod(0o700)  # run logs and compute logs: the owner's only
     shutil.copyfile(TEMPLATE, home / "dagster.yaml")
-    return {"DAGSTER_HOME": str(home), STORAGE_URL_ENV: url}
+    return {"DAGSTER_HOME": str(home), DAGSTER_STORAGE_URL_ENV: url}

@@ -88,3 +88,40 @@ def test_lana_flow_names_an_unreachable_database(monkeypatch, capsys) -> None:
     assert "lana-core db start" in err and "Traceback" not in err
     with pytest.raises(psycopg.OperationalError):
         lana_flow(["--debug", "run"])
+
+
+def test_db_url_names_the_role_asked_for_after_db_env(monkeypatch, capsys) -> None:
+    """After `eval "$(lana-core db env)"` LANA_DATABASE_URL is the core's role on the embedded
+    server: `db url --role admin` still names the administrator, not that role."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    monkeypatch.delenv("LANA_DATABASE_URL", raising=False)
+    assert main(["db", "env"]) == 0
+    exported = dict(
+        line.removeprefix("export ").split("=", 1) for line in capsys.readouterr().out.splitlines()
+    )
+    monkeypatch.setenv("LANA_DATABASE_URL", exported["LANA_DATABASE_URL"].strip("'"))
+    users = {}
+    for role in ("admin", "core_app", "extractor", "analyst", "orchestrator"):
+        assert main(["db", "url", "--role", role]) == 0
+        users[role] = conninfo_to_dict(capsys.readouterr().out.strip())["user"]
+    assert users == {
+        "admin": "postgres",
+        "core_app": "lana_core_app",
+        "extractor": "lana_extractor",
+        "analyst": "lana_analyst",
+        "orchestrator": "lana_orchestrator",
+    }
+
+
+def test_db_url_refuses_a_role_whose_url_a_configured_server_does_not_give(monkeypatch, capsys) -> None:
+    monkeypatch.setenv("LANA_DATABASE_URL", "postgresql://lana_core_app@db.example:5432/lana")
+    monkeypatch.delenv("LANA_ADMIN_URL", raising=False)
+    assert main(["db", "url", "--role", "admin"]) == 1
+    assert capsys.readouterr().err == (
+        "lana-core: error: LANA_ADMIN_URL is not set: the admin role's URL on the server of "
+        "LANA_DATABASE_URL is not known (set it; docs/security.md#roles)\n"
+    )
+    monkeypatch.setenv("LANA_ADMIN_URL", "postgresql://dba@db.example:5432/lana")
+    assert main(["db", "url", "--role", "admin"]) == 0
+    assert capsys.readouterr().out == "postgresql://dba@db.example:5432/lana\n"
