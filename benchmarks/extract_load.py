@@ -28,7 +28,7 @@ from tap_lana_events.warehouse import prepare_raw_schema, table_ddl
 
 from core_app.adapters.schema import prepare_database
 from core_app.config import resolve_databases, with_database
-from orchestration.extract_load import ExtractLoad
+from orchestration.ingest.extract_load import ExtractLoad
 
 # Where the synthetic events go: (table, share of the total, event_type, payload SQL).
 SYNTHETIC = (

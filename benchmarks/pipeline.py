@@ -330,9 +330,9 @@ def run_job(
     from dagster_dbt import DbtCliResource
 
     from orchestration.cli import check_evaluations
-    from orchestration.dbt_project import DBT_PROJECT
     from orchestration.definitions import build_definitions
     from orchestration.resources import CoreDatabase, MeltanoState, ReportOutput, Warehouse
+    from orchestration.transform.dbt_manifest import DBT_PROJECT
 
     defs = build_definitions(
         {

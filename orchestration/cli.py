@@ -81,8 +81,8 @@ def _el(reread: list[str] | None, meltano_options: list[str]) -> int:
     """`meltano run` of the tap and the warehouse's loader, then the completeness check the flow
     runs after it: exit 1, naming the streams and the command that repairs them, when the raw
     layer does not equal the core below the bookmarks just saved."""
-    from orchestration.completeness import incomplete_streams, repair_command
-    from orchestration.extract_load import ExtractLoad, ExtractLoadError
+    from orchestration.ingest.completeness import incomplete_streams, repair_command
+    from orchestration.ingest.extract_load import ExtractLoad, ExtractLoadError
     from orchestration.resources import warehouse_from_environment
 
     databases = resolve_databases()
@@ -126,7 +126,7 @@ def _el(reread: list[str] | None, meltano_options: list[str]) -> int:
 
 def _rebuild_downstream(streams: list[str], warehouse) -> None:
     """What dbt built from the replaced raw tables is rebuilt from them, if it was ever built."""
-    from orchestration.dbt_project import rebuild_from_sources
+    from orchestration.transform.dbt_manifest import rebuild_from_sources
 
     if (
         warehouse.kind == "postgres"
@@ -187,8 +187,8 @@ def _main(args: argparse.Namespace) -> int:
 
 
 def _prepare(databases: Databases) -> dict[str, str]:
-    from orchestration.dbt_project import prepare_manifest
     from orchestration.instance import prepare_instance
+    from orchestration.transform.dbt_manifest import prepare_manifest
 
     prepare_manifest(force=True)  # the models as they are now, not as last parsed
     return prepare_instance(databases.dagster_url, databases.admin_url)
@@ -198,9 +198,9 @@ def _run(business_date: date) -> int:
     import dagster as dg
 
     from orchestration.definitions import build_definitions
-    from orchestration.monitoring import SENT_TAG, report_run
+    from orchestration.monitoring.run_health import become_worker, fail_orphaned_runs
+    from orchestration.monitoring.run_reports import SENT_TAG, report_run
     from orchestration.resources import ReportOutput, resources_from_environment
-    from orchestration.run_health import become_worker, fail_orphaned_runs
 
     defs = build_definitions(resources_from_environment())
     partition = business_date.isoformat()

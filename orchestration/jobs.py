@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.assets.raw_layer import RAW_KEYS, extract_load
-from orchestration.assets.report_deliveries import FINANCE_REPORT_FILES
+from orchestration.delivery.assets import FINANCE_REPORT_FILES
+from orchestration.ingest.assets import RAW_KEYS, extract_load
 
 # What finance teams receive per business date (its files depend on every delivered report), and
 # the freshness checks on it and on the raw layer (orchestration/monitoring.py): those run on their

@@ -126,7 +126,7 @@ class Warehouse(dg.ConfigurableResource):
 
     def install_pseudonymisation_key(self) -> None:
         """The personal-data key where dbt's staging reads it (orchestration/pseudonymisation.py)."""
-        from orchestration.pseudonymisation import install_key_bigquery, install_key_postgres
+        from orchestration.transform.pseudonymisation import install_key_bigquery, install_key_postgres
 
         self.check()
         if self.kind == "postgres":
@@ -276,7 +276,7 @@ def resources_from_environment() -> dict[str, object]:
     """Resources as `lana-core db env` (or production settings) describe them."""
     from dagster_dbt import DbtCliResource
 
-    from orchestration.dbt_project import DBT_PROJECT
+    from orchestration.transform.dbt_manifest import DBT_PROJECT
 
     return {
         # The orchestrator only reads the core: as the extractor, whose role can do nothing else.

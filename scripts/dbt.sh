@@ -10,6 +10,6 @@ source scripts/env.sh
 eval "$(lana-core db env)"
 export DBT_PROFILES_DIR="$PWD/dbt_project" DBT_SEND_ANONYMOUS_USAGE_STATS=false
 export DBT_TARGET="${DBT_TARGET:-${LANA_WAREHOUSE_KIND:-postgres}}"
-python -m orchestration.pseudonymisation   # the personal-data key where staging reads it
+python -m orchestration.transform.pseudonymisation   # the personal-data key where staging reads it
 cd dbt_project
 dbt "$@"

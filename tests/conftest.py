@@ -99,6 +99,6 @@ def bank(core_url: str, clock: BusinessClock) -> Iterator[Bank]:
 @pytest.fixture(scope="session")
 def dbt_manifest() -> Path:
     """dbt's manifest of the project as it is now (parsed once per session; no warehouse needed)."""
-    from orchestration.dbt_project import prepare_manifest
+    from orchestration.transform.dbt_manifest import prepare_manifest
 
     return prepare_manifest(force=True)

@@ -8,8 +8,8 @@ import subprocess
 from pathlib import Path
 
 from core_app.config import warehouse_environment
-from orchestration.extract_load import BIN, REPO
-from orchestration.pseudonymisation import install_key_postgres
+from orchestration.ingest.extract_load import BIN, REPO
+from orchestration.transform.pseudonymisation import install_key_postgres
 
 DBT_PROJECT = REPO / "dbt_project"
 TEST_PII_KEY = bytes(range(32))  # the tests' pseudonymisation key (never the embedded default's)

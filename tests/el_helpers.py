@@ -7,7 +7,7 @@ import uuid
 
 from tap_lana_events.report import differences, fingerprints
 
-from orchestration.extract_load import BIN, PRIVATE_FILES, REPO, ExtractLoad
+from orchestration.ingest.extract_load import BIN, PRIVATE_FILES, REPO, ExtractLoad
 
 
 def extract_load(core_url: str, warehouse_url: str, **extra_env: str) -> ExtractLoad:

@@ -7,7 +7,7 @@ import subprocess
 from datetime import date
 from pathlib import Path
 
-from orchestration.extract_load import BIN, REPO
+from orchestration.ingest.extract_load import BIN, REPO
 from orchestration.instance import postgres_url
 from tests.dbt_helpers import TEST_PII_KEY
 

@@ -27,7 +27,7 @@ from core_app.adapters.access import (
 )
 from core_app.config import resolve_databases, with_role
 from core_app.simulator import SimulationConfig, simulate
-from orchestration.extract_load import REPO, ExtractLoad
+from orchestration.ingest.extract_load import REPO, ExtractLoad
 from tests.dbt_helpers import TEST_PII_KEY, run_dbt
 
 AS_OF = date(2025, 2, 14)

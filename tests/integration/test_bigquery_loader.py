@@ -13,7 +13,7 @@ import pytest
 
 from core_app.application.bank import Bank
 from core_app.application.clock import BusinessClock, RandomIds
-from orchestration.extract_load import ExtractLoad, ExtractLoadError
+from orchestration.ingest.extract_load import ExtractLoad, ExtractLoadError
 from tests.bigquery.emulator import BigQueryEmulator, install_bigquery_loader
 from tests.bigquery.relations import bigquery_rows
 from tests.el_helpers import meltano

@@ -21,9 +21,9 @@ import psycopg
 import pytest
 
 from core_app.simulator import SimulationConfig, simulate
-from orchestration.dbt_project import DBT_PROJECT
-from orchestration.extract_load import REPO
-from orchestration.report_catalog import delivered_reports
+from orchestration.delivery.catalog import delivered_reports
+from orchestration.ingest.extract_load import REPO
+from orchestration.transform.dbt_manifest import DBT_PROJECT
 from tests.bigquery.emulator import BigQueryEmulator, install_bigquery_loader
 from tests.bigquery.relations import bigquery_rows, dbt_relations, postgres_rows
 from tests.flow_helpers import flow_environment, lana_flow

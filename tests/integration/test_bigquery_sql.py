@@ -71,7 +71,7 @@ def test_seed_types_must_be_bigquery_types(checked) -> None:
 def test_the_completeness_check_is_valid_googlesql(checked) -> None:
     from tap_lana_events.tables import TABLES
 
-    from orchestration.completeness import _tally_sql
+    from orchestration.ingest.completeness import _tally_sql
 
     check, _, _ = checked
     for table in TABLES:
@@ -81,7 +81,7 @@ def test_the_completeness_check_is_valid_googlesql(checked) -> None:
 
 def test_the_raw_checks_are_valid_googlesql(checked) -> None:
     """The Great Expectations row queries, as they run on BigQuery (dataset.table, default project)."""
-    from orchestration.quality import raw_suites
+    from orchestration.quality.suites import raw_suites
 
     check, _, _ = checked
     queries = [

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.delivery_bucket import BucketDeliveryError, bucket_filesystem, upload_delivery
+from orchestration.delivery.bucket import BucketDeliveryError, bucket_filesystem, upload_delivery
 
 BUCKET = "gs://lana-finance/daily"
 

@@ -20,7 +20,7 @@ from core_app.adapters.schema import prepare_database
 from core_app.application.bank import Bank
 from core_app.application.clock import BusinessClock, RandomIds
 from core_app.simulator import SimulationConfig, simulate
-from orchestration.extract_load import REPO
+from orchestration.ingest.extract_load import REPO
 from tests.dbt_helpers import TEST_PII_KEY
 from tests.el_helpers import assert_raw_equals_source, meltano
 from tests.flow_helpers import INHERITED

@@ -23,7 +23,7 @@ from core_app.domain.customer import Customer
 from core_app.domain.deposit import DepositAccount
 from core_app.domain.money import MAX_AMOUNT
 from core_app.simulator import SimulationConfig, simulate
-from orchestration.extract_load import REPO
+from orchestration.ingest.extract_load import REPO
 from tests.el_helpers import assert_raw_equals_source, extract_load
 from tests.helpers import active_facility, customer_with_account
 
@@ -239,7 +239,7 @@ def test_prod_environment_takes_bigquery_settings_from_the_environment(core_url:
     """The BigQuery path cannot run here; its configuration is checked offline."""
     import json
 
-    from orchestration.extract_load import el_environment
+    from orchestration.ingest.extract_load import el_environment
     from tests.el_helpers import meltano
 
     env = el_environment(

@@ -12,11 +12,11 @@ import psycopg
 from core_app.application.bank import Bank
 from core_app.application.clock import BusinessClock, RandomIds
 from core_app.simulator import SimulationConfig, simulate
-from orchestration.business_days import business_day_closed, daily_reports_fallback
-from orchestration.extract_load import ExtractLoad
+from orchestration.ingest.extract_load import ExtractLoad
 from orchestration.jobs import DELIVERED
-from orchestration.monitoring import freshness_alerts
+from orchestration.monitoring.freshness import freshness_alerts
 from orchestration.resources import CoreDatabase, Warehouse
+from orchestration.transform.business_day_triggers import business_day_closed, daily_reports_fallback
 from tests.helpers import customer_with_account
 
 

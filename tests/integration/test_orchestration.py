@@ -20,9 +20,9 @@ from core_app.application.bank import Bank
 from core_app.application.clock import BusinessClock, RandomIds
 from core_app.simulator import SimulationConfig, simulate
 from orchestration.cli import check_evaluations
-from orchestration.dbt_project import DBT_PROJECT, prepare_manifest
-from orchestration.report_catalog import delivered_reports
+from orchestration.delivery.catalog import delivered_reports
 from orchestration.resources import CoreDatabase, MeltanoState, ReportOutput, Warehouse
+from orchestration.transform.dbt_manifest import DBT_PROJECT, prepare_manifest
 from tests.helpers import customer_with_account
 
 BUSINESS_DATE = "2025-02-14"
@@ -161,7 +161,7 @@ def test_the_same_partition_twice_gives_identical_files(flow) -> None:
 def test_a_file_failing_its_schema_fails_the_delivery_and_its_blocking_check(flow) -> None:
     """A regulatory file that fails its XSD: the delivery asset fails with the file, element and
     rule, its blocking check `files_pass_their_schemas` fails with each error, nothing is written."""
-    from orchestration.assets.report_deliveries import FILES_PASS_THEIR_SCHEMAS, FINANCE_REPORT_FILES
+    from orchestration.delivery.assets import FILES_PASS_THEIR_SCHEMAS, FINANCE_REPORT_FILES
 
     corrupt = (
         "UPDATE reports.regulatory_account_balances SET regulatory_name = {}(regulatory_name) "
@@ -258,7 +258,7 @@ def test_corrupted_raw_data_fails_the_checks_and_stops_before_the_reports(
 
 def _alert_on_failure(instance: dg.DagsterInstance, run_id: str) -> None:
     """What the daemon does when a run fails: evaluate the failure sensor for it."""
-    from orchestration.monitoring import alert_on_run_failure
+    from orchestration.monitoring.run_reports import alert_on_run_failure
 
     run = instance.get_run_by_id(run_id)
     (failure,) = [
@@ -273,7 +273,7 @@ def _alert_on_failure(instance: dg.DagsterInstance, run_id: str) -> None:
 
 
 def test_the_outbox_sensor_starts_the_extract_load_only_for_new_events(new_database) -> None:
-    from orchestration.sensors import new_outbox_events
+    from orchestration.ingest.sensors import new_outbox_events
 
     core_url = new_database()
     simulate(core_url, SimulationConfig(customers=3, days=3, seed=2))
@@ -299,7 +299,7 @@ def test_a_killed_extract_load_does_not_block_the_next_run(new_database, tmp_pat
     import signal
     import time
 
-    from orchestration.extract_load import ExtractLoad
+    from orchestration.ingest.extract_load import ExtractLoad
     from tests.el_helpers import assert_raw_equals_source
 
     core_url, warehouse_url = new_database(), new_database(migrated=False)
@@ -371,7 +371,7 @@ def test_a_run_whose_process_died_is_failed_so_the_queue_moves_on() -> None:
 
     from dagster._core.storage.dagster_run import DagsterRun
 
-    from orchestration.run_health import fail_orphaned_runs, orphaned_runs, worker_tags
+    from orchestration.monitoring.run_health import fail_orphaned_runs, orphaned_runs, worker_tags
 
     gone = subprocess.Popen(["true"])
     gone.wait()
@@ -435,7 +435,7 @@ def test_a_killed_lana_flow_run_does_not_block_the_next(module_database, tmp_pat
     import subprocess
     import time
 
-    from orchestration.extract_load import REPO
+    from orchestration.ingest.extract_load import REPO
     from tests.flow_helpers import flow_environment, lana_flow, lana_flow_command
 
     core_url, warehouse_url, dagster_url = module_database(), module_database(False), module_database(False)
@@ -481,7 +481,7 @@ def _has_runs(url: str) -> bool:
 def test_the_nights_summary_is_sent_and_stored_with_the_run(flow, alert_channels) -> None:
     import json
 
-    from orchestration.monitoring import SUMMARY_TAG, report_run
+    from orchestration.monitoring.run_reports import SUMMARY_TAG, report_run
 
     emails, posts = alert_channels
     run_id = flow["first"].run_id

@@ -10,7 +10,7 @@ from psycopg import sql
 from tap_lana_events.warehouse import prepare_raw_schema
 
 from core_app.config import sqlalchemy_url
-from orchestration import quality
+from orchestration.quality import suites as quality
 
 
 def _initialized(conn: psycopg.Connection, table: str, event: dict, row_id: str, at: int = 1) -> None:
@@ -97,7 +97,7 @@ def test_the_raw_checks_read_each_row_until_it_passes_and_then_only_newer_rows(w
     """Marks per raw table (orchestration/checked_rows.py): a passing suite is not run on its rows
     again; a failing one is, until they pass; new suites or a table restored to fewer rows are
     read whole again; with no row past the marks, nothing is read."""
-    from orchestration import checked_rows
+    from orchestration.quality import checked_rows
     from orchestration.resources import Warehouse
 
     prepare_raw_schema(warehouse_url, "raw")

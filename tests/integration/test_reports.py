@@ -366,8 +366,9 @@ def test_report_files_match_the_report_tables_and_are_reproducible(scenario, tmp
 
     from openpyxl import load_workbook
 
-    from orchestration.report_catalog import delivered_reports
-    from orchestration.report_files import StaleReportError, write_report_files
+    from orchestration.delivery.catalog import delivered_reports
+    from orchestration.delivery.publication import write_report_files
+    from orchestration.delivery.table import StaleReportError
     from orchestration.resources import Warehouse
 
     warehouse, reports = Warehouse(url=scenario["warehouse"]), delivered_reports()
@@ -816,10 +817,10 @@ def test_a_build_tests_only_its_own_date_of_a_report(scenario, tmp_path) -> None
 def test_a_corrupted_warehouse_value_blocks_the_whole_delivery(scenario, tmp_path) -> None:
     """A large cash transaction below the threshold (written behind dbt's back) fails the file's
     Table Schema: no file of that date is published, and the error names the file, row and field."""
-    from orchestration.report_catalog import delivered_reports
-    from orchestration.report_files import write_report_files
+    from orchestration.delivery.catalog import delivered_reports
+    from orchestration.delivery.publication import write_report_files
+    from orchestration.delivery.validation import DeliveryRefused
     from orchestration.resources import Warehouse
-    from orchestration.table_schemas import DeliveryRefused
 
     with psycopg.connect(scenario["warehouse"]) as conn:
         conn.execute(
@@ -846,11 +847,11 @@ def test_a_corrupted_value_in_a_regulatory_file_blocks_the_whole_delivery(scenar
     """An account name no longer upper case (written behind dbt's back) fails the account
     balances' XSD: nothing of the date is published, and the error names the file, the element
     and the rule. The good delivery holds the three XML files, each valid and cross-referenced."""
-    from orchestration.regulatory_xml import xml_errors
-    from orchestration.report_catalog import delivered_reports
-    from orchestration.report_files import write_report_files
+    from orchestration.delivery.catalog import delivered_reports
+    from orchestration.delivery.publication import write_report_files
+    from orchestration.delivery.regulatory_xml import xml_errors
+    from orchestration.delivery.validation import DeliveryRefused
     from orchestration.resources import Warehouse
-    from orchestration.table_schemas import DeliveryRefused
 
     reports = delivered_reports()
     manifest = write_report_files(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import subprocess
 
-from orchestration.extract_load import BIN
+from orchestration.ingest.extract_load import BIN
 from tests.dbt_helpers import DBT_PROJECT, dbt_environment
 
 

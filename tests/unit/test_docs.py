@@ -99,3 +99,12 @@ def _found_below(path: str) -> bool:
             "dbt_project/schemas",
         )
     )
+
+
+def test_every_module_the_scripts_and_docs_run_exists() -> None:
+    """`python -m <module>` in the scripts and the documentation names a module that exists."""
+    import importlib.util
+
+    scripts = "\n".join(p.read_text() for p in (REPO / "scripts").glob("*.sh"))
+    modules = set(re.findall(r"python -m ([a-z_][\w.]*)", _text() + scripts))
+    assert modules and sorted(m for m in modules if importlib.util.find_spec(m) is None) == []

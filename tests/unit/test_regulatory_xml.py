@@ -10,10 +10,9 @@ from xml.etree import ElementTree
 import pytest
 
 from core_app.domain.provisioning import RISK_CATEGORIES
-from orchestration.regulatory_xml import reference_errors, xml_document, xml_errors
-from orchestration.report_catalog import ReportSpec, reports_from_manifest
-from orchestration.report_files import Table
-from orchestration.table_schemas import schema_path
+from orchestration.delivery.catalog import ReportSpec, reports_from_manifest, schema_path
+from orchestration.delivery.regulatory_xml import reference_errors, xml_document, xml_errors
+from orchestration.delivery.table import Table
 
 DAY = date(2025, 12, 31)
 LOAN = "bc43a97c-9bdc-45e3-9dc2-15b3465c67cf"

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from orchestration import rendering
+from orchestration.delivery import render_process as rendering
 
 
 def test_a_child_that_fails_says_why() -> None:

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.dbt_project import PROJECT_DIR
-from orchestration.report_catalog import (
+from orchestration.delivery.catalog import (
     FINANCE_PAGE,
     ReportDeclarationError,
     delivered_reports,
     page_with_table,
     reports_from_manifest,
 )
+from orchestration.transform.dbt_manifest import PROJECT_DIR
 
 
 def _manifest(**models: dict) -> dict:
@@ -38,7 +38,7 @@ def _manifest(**models: dict) -> dict:
 def test_the_finance_page_lists_exactly_the_delivered_reports(dbt_manifest: Path) -> None:
     page = FINANCE_PAGE.read_text()
     assert page == page_with_table(page, delivered_reports(dbt_manifest)), (
-        "docs/finance.md's table of reports is stale: run `python -m orchestration.report_catalog`"
+        "docs/finance.md's table of reports is stale: run `python -m orchestration.delivery.catalog`"
     )
 
 

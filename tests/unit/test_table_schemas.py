@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from orchestration.table_schemas import SCHEMAS_DIR, csv_errors
+from orchestration.delivery.catalog import SCHEMAS_DIR
+from orchestration.delivery.validation import csv_errors
 from tests.dbt_helpers import DBT_PROJECT
 
 HEADER = (

@@ -25,7 +25,7 @@ from tap_lana_events.warehouse import prepare_raw_schema
 
 from core_app.config import DATABASE_URL_ENV, EXTRACTOR_URL_ENV, Databases
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # meltano, the tap and the loader live in this environment
 
 # Meltano writes each plugin's configuration, database URLs included, to .meltano/run/ and leaves

@@ -10,11 +10,11 @@ from datetime import date
 
 import dagster as dg
 
-from orchestration import checked_rows, quality
-from orchestration.assets.raw_layer import RAW_KEYS, extract_load_of
-from orchestration.assets.report_deliveries import report_key
-from orchestration.completeness import incomplete_streams, repair_command
-from orchestration.report_catalog import ReportSpec
+from orchestration.delivery.assets import report_key
+from orchestration.delivery.catalog import ReportSpec
+from orchestration.ingest.assets import RAW_KEYS, extract_load_of
+from orchestration.ingest.completeness import incomplete_streams, repair_command
+from orchestration.quality import checked_rows, suites
 from orchestration.resources import CoreDatabase, MeltanoState, Warehouse
 
 GX_CHECK = "great_expectations"
@@ -62,7 +62,7 @@ def _results(outcomes, key_for, rows_read=None) -> Iterator[dg.AssetCheckResult]
             dg.AssetCheckSpec(
                 GX_CHECK, asset=RAW_KEYS[name], blocking=True, description="GX suite on the raw table"
             )
-            for name in quality.RAW_SUITE_TABLES
+            for name in suites.RAW_SUITE_TABLES
         ),
     ],
 )
@@ -75,11 +75,11 @@ def raw_layer_checks(
     a lost event leaves its ledger transaction without it)."""
     watermarks = extract_load_of(core, warehouse, meltano_state).watermarks()
     store = checked_rows.mark_store(warehouse)
-    version = quality.raw_suites_version(warehouse.kind)
-    marks = checked_rows.Marks.read(store, warehouse, quality.RAW_SUITE_TABLES, version, watermarks)
+    version = suites.raw_suites_version(warehouse.kind)
+    marks = checked_rows.Marks.read(store, warehouse, suites.RAW_SUITE_TABLES, version, watermarks)
     # Great Expectations takes seconds to import: when the suites have rows to read, it is
     # imported while the completeness check waits on the databases.
-    importing = None if marks.nothing_new() else quality.import_in_background()
+    importing = None if marks.nothing_new() else suites.import_in_background()
     different = incomplete_streams(core.url, warehouse, watermarks)
     for name, key in RAW_KEYS.items():
         watermark = watermarks.get(name)
@@ -101,14 +101,14 @@ def raw_layer_checks(
     if different:
         marks = marks.forgotten()
     if marks.nothing_new():
-        for table in quality.RAW_SUITE_TABLES:
+        for table in suites.RAW_SUITE_TABLES:
             description = f"{warehouse.raw_schema}.{table}: nothing to check ({marks.describe(table)})"
             yield _gx_result(RAW_KEYS[table], description, evaluated=0, failed=0)
         return
     if importing is not None:
         importing.join()
-    checking = checked_rows.plan(quality.raw_suites(warehouse.raw_schema, warehouse.kind), marks)
-    outcomes = quality.validate(
+    checking = checked_rows.plan(suites.raw_suites(warehouse.raw_schema, warehouse.kind), marks)
+    outcomes = suites.validate(
         warehouse.sqlalchemy_url(warehouse.raw_schema), checking.suites, warehouse.kind
     )
     checked_rows.record_passed(store, checking, outcomes)
@@ -136,8 +136,8 @@ def build_report_expectations(reports: tuple[ReportSpec, ...]) -> dg.AssetChecks
         partition = context.run.tags.get("dagster/partition")
         if partition is None:
             raise dg.Failure("the report checks need a business date: run them for a partition")
-        suites = quality.report_suites(warehouse.reports_schema, date.fromisoformat(partition), checked)
+        report_suites = suites.report_suites(warehouse.reports_schema, date.fromisoformat(partition), checked)
         url = warehouse.sqlalchemy_url(warehouse.reports_schema)
-        yield from _results(quality.validate(url, suites, warehouse.kind), report_key)
+        yield from _results(suites.validate(url, report_suites, warehouse.kind), report_key)
 
     return report_expectations

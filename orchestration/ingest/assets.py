@@ -7,14 +7,12 @@ from collections.abc import Iterator
 import dagster as dg
 from tap_lana_events.tables import TABLES
 
-from orchestration.extract_load import ExtractLoad
+from orchestration.ingest.extract_load import ExtractLoad
 from orchestration.resources import CoreDatabase, MeltanoState, Warehouse
+from orchestration.retries import TRANSIENT
 
 RAW_GROUP = "raw"
 RAW_KEYS = {table.name: dg.AssetKey(["raw", table.name]) for table in TABLES}  # = dbt's source keys
-
-# Meltano, the core or the warehouse briefly unavailable: try again, later each time.
-TRANSIENT = dg.RetryPolicy(max_retries=3, delay=15, backoff=dg.Backoff.EXPONENTIAL)
 
 
 def extract_load_of(core: CoreDatabase, warehouse: Warehouse, meltano_state: MeltanoState) -> ExtractLoad:

@@ -36,7 +36,7 @@ from core_app.domain import catalog  # noqa: F401  (registers every event class)
 from core_app.domain.events import registered_events
 from core_app.domain.ledger import Side
 from core_app.domain.money import Currency, money_fields
-from orchestration.report_catalog import ReportSpec
+from orchestration.delivery.catalog import ReportSpec
 
 RAW_SUITE_TABLES = (
     *(f"{a}_events" for a in AGGREGATES),
@@ -160,33 +160,8 @@ def _ledger_agreement(schema: str, dialect: str) -> dict[str, list]:
     (GX substitutes `{batch}` with an aliased subquery: it is wrapped once more to be aliased here.)
     """
     found: dict[str, list] = {}
-    # Summed per transaction joined, not grouped over the whole ledger first: a run that checks a
-    # day's new events then reads their transactions' entries only (by the entries' key).
-    debits = (
-        f"(SELECT sum(l.amount) FROM {schema}.ledger_entries l "
-        "WHERE l.transaction_id = t.id AND l.side = 'debit')"
-    )
-    amount = _json_bigint(dialect, "e.event", "amount")
-    account = _json_text(dialect, "e.event", "deposit_account_id")
     for p in POSTINGS:
-        # No debits, or not the event's amount: as one expression, so that PostgreSQL sums the
-        # debits once per event (an OR of the two would run the summing subquery twice).
-        mismatch = (
-            " OR coalesce(ledger_debits <> event_amount, ledger_debits IS NULL)" if p.amount_is_debits else ""
-        )
-        found.setdefault(f"{p.aggregate}_events", []).append(
-            _rows(
-                f"{p.aggregate} '{p.event_type}' events without their {p.template} ledger transaction"
-                + (" for the same amount" if p.amount_is_debits else ""),
-                "SELECT * FROM (SELECT e.id, e.event_type, "
-                f"{amount if p.amount_is_debits else 'NULL'} AS event_amount, t.id AS ledger_transaction_id, "
-                f"{debits if p.amount_is_debits else 'NULL'} AS ledger_debits "
-                f"FROM (SELECT * FROM {{batch}}) e LEFT JOIN {schema}.ledger_transactions t "
-                f"ON t.correlation_id = e.id AND t.template = '{p.template}' "
-                f"WHERE e.event_type = '{p.event_type}') posted "
-                f"WHERE ledger_transaction_id IS NULL{mismatch}",
-            )
-        )
+        found.setdefault(f"{p.aggregate}_events", []).append(_event_has_its_posting(p, schema, dialect))
         found.setdefault("ledger_transactions", []).append(
             _rows(
                 f"{p.template} ledger transactions without their {p.aggregate} '{p.event_type}' event",
@@ -197,6 +172,7 @@ def _ledger_agreement(schema: str, dialect: str) -> dict[str, list]:
                 f"AND e.event_type = '{p.event_type}')",
             )
         )
+    account = _json_text(dialect, "e.event", "deposit_account_id")
     for aggregate in ACCOUNT_MOVEMENTS:
         found.setdefault(f"{aggregate}_events", []).append(
             _rows(
@@ -208,6 +184,34 @@ def _ledger_agreement(schema: str, dialect: str) -> dict[str, list]:
             )
         )
     return found
+
+
+def _event_has_its_posting(p: Posting, schema: str, dialect: str):
+    """Every such event has its ledger transaction (and, where the event carries the amount, the
+    transaction debits exactly it)."""
+    # Summed per transaction joined, not grouped over the whole ledger first: a run that checks a
+    # day's new events then reads their transactions' entries only (by the entries' key).
+    debits = (
+        f"(SELECT sum(l.amount) FROM {schema}.ledger_entries l "
+        "WHERE l.transaction_id = t.id AND l.side = 'debit')"
+    )
+    amount = _json_bigint(dialect, "e.event", "amount")
+    # No debits, or not the event's amount: as one expression, so that PostgreSQL sums the debits
+    # once per event (an OR of the two would run the summing subquery twice).
+    mismatch = (
+        " OR coalesce(ledger_debits <> event_amount, ledger_debits IS NULL)" if p.amount_is_debits else ""
+    )
+    return _rows(
+        f"{p.aggregate} '{p.event_type}' events without their {p.template} ledger transaction"
+        + (" for the same amount" if p.amount_is_debits else ""),
+        "SELECT * FROM (SELECT e.id, e.event_type, "
+        f"{amount if p.amount_is_debits else 'NULL'} AS event_amount, t.id AS ledger_transaction_id, "
+        f"{debits if p.amount_is_debits else 'NULL'} AS ledger_debits "
+        f"FROM (SELECT * FROM {{batch}}) e LEFT JOIN {schema}.ledger_transactions t "
+        f"ON t.correlation_id = e.id AND t.template = '{p.template}' "
+        f"WHERE e.event_type = '{p.event_type}') posted "
+        f"WHERE ledger_transaction_id IS NULL{mismatch}",
+    )
 
 
 def _rows(description: str, query: str):

@@ -12,7 +12,7 @@ from typing import Any
 
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
-PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
 # No target here: which warehouse dbt builds in is the Warehouse resource's choice, made per run
 # (`--target` on each dbt call), not fixed when this module is imported.

@@ -20,10 +20,10 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 from reportlab.platypus import Table as PdfTable
 
-from orchestration.charts import chart_data, png
+from orchestration.delivery.charts import chart_data, png
 
 if TYPE_CHECKING:
-    from orchestration.report_files import Table
+    from orchestration.delivery.table import Table
 
 NAVY = colors.HexColor("#1f3864")
 PAGE = landscape(A4)
@@ -96,7 +96,24 @@ def pdf_pack(tables: list[Table], business_date: date) -> bytes:
         author="Lana data platform",
         invariant=1,
     )
-    story: list = [
+    story = _cover(tables, business_date)
+    for table in tables:
+        story += _section(table)
+
+    def footer(canvas, doc) -> None:
+        canvas.saveState()
+        canvas.setFont("Helvetica", 7)
+        canvas.setFillColor(colors.grey)
+        canvas.drawString(MARGIN, 8 * mm, f"Lana — finance report pack as of {business_date.isoformat()}")
+        canvas.drawRightString(PAGE[0] - MARGIN, 8 * mm, f"page {doc.page}")
+        canvas.restoreState()
+
+    document.build(story, onFirstPage=footer, onLaterPages=footer)
+    return buffer.getvalue()
+
+
+def _cover(tables: list[Table], business_date: date) -> list:
+    return [
         Spacer(1, 30 * mm),
         Paragraph("Finance report pack", STYLES["Title"]),
         Paragraph(f"As of the close of business on {business_date:%A %-d %B %Y}", STYLES["Heading2"]),
@@ -113,31 +130,24 @@ def pdf_pack(tables: list[Table], business_date: date) -> bytes:
             STYLES["Italic"],
         ),
     ]
-    for table in tables:
-        if table.spec.pdf is None and table.spec.chart is None:
-            continue
-        story += [PageBreak(), Paragraph(table.spec.title, STYLES["Heading1"])]
-        story.append(Paragraph(f"One row per: {table.spec.grain}.", STYLES["Italic"]))
-        if table.spec.chart is not None:
-            share = 0.62 if table.spec.pdf is not None else 0.9  # alone on its page: larger
-            picture = png(chart_data(table, table.spec.chart), width_inches=10.0, dpi=120)
-            story += [
-                Spacer(1, 3 * mm),
-                Image(io.BytesIO(picture), width=WIDTH * share, height=WIDTH * share * 0.36),
-            ]
-        if table.spec.pdf is not None:
-            story += [Spacer(1, 4 * mm), _report_table(table)]
 
-    def footer(canvas, doc) -> None:
-        canvas.saveState()
-        canvas.setFont("Helvetica", 7)
-        canvas.setFillColor(colors.grey)
-        canvas.drawString(MARGIN, 8 * mm, f"Lana — finance report pack as of {business_date.isoformat()}")
-        canvas.drawRightString(PAGE[0] - MARGIN, 8 * mm, f"page {doc.page}")
-        canvas.restoreState()
 
-    document.build(story, onFirstPage=footer, onLaterPages=footer)
-    return buffer.getvalue()
+def _section(table: Table) -> list:
+    """A report's pages: its chart and its table, each if it declares one; nothing otherwise."""
+    if table.spec.pdf is None and table.spec.chart is None:
+        return []
+    story: list = [PageBreak(), Paragraph(table.spec.title, STYLES["Heading1"])]
+    story.append(Paragraph(f"One row per: {table.spec.grain}.", STYLES["Italic"]))
+    if table.spec.chart is not None:
+        share = 0.62 if table.spec.pdf is not None else 0.9  # alone on its page: larger
+        picture = png(chart_data(table, table.spec.chart), width_inches=10.0, dpi=120)
+        story += [
+            Spacer(1, 3 * mm),
+            Image(io.BytesIO(picture), width=WIDTH * share, height=WIDTH * share * 0.36),
+        ]
+    if table.spec.pdf is not None:
+        story += [Spacer(1, 4 * mm), _report_table(table)]
+    return story
 
 
 def _report_table(table: Table) -> PdfTable:

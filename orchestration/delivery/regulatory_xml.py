@@ -14,12 +14,12 @@ from functools import cache
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 
-from orchestration.table_schemas import schema_path
+from orchestration.delivery.catalog import schema_path
 
 if TYPE_CHECKING:
     import xmlschema
 
-    from orchestration.report_files import Table
+    from orchestration.delivery.table import Table
 
 
 def element_name(table: Table, column: str) -> str:

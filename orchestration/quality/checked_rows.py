@@ -30,9 +30,9 @@ from typing import Protocol
 import psycopg
 from psycopg import sql
 
-from orchestration.completeness import RawLayer
-from orchestration.pseudonymisation import private_schema
-from orchestration.quality import Outcome, Suite
+from orchestration.ingest.completeness import RawLayer
+from orchestration.quality.suites import Outcome, Suite
+from orchestration.transform.pseudonymisation import private_schema
 
 MARKS_TABLE = "raw_rows_checked"
 

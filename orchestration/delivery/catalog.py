@@ -10,11 +10,17 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from orchestration.table_schemas import SCHEMAS_DIR
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 REPORTS_FOLDER = "reports"  # dbt_project/models/<this>/: the models that may be delivered
+SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "schemas"
+
+
+def schema_path(name: str) -> Path:
+    """A schema a report declares (XSD, Table Schema), kept beside the dbt project's models."""
+    return SCHEMAS_DIR / name
 
 
 class ReportDeclarationError(ValueError):
@@ -117,96 +123,135 @@ def reports_from_manifest(manifest: Mapping[str, Any]) -> tuple[ReportSpec, ...]
     return tuple(sorted(specs, key=lambda s: s.order))
 
 
+class _Bounds(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    min: int | None = None
+    max: int | None = None
+
+
+class _Chart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str
+    value: str
+    label: str | None = None
+    kind: Literal["bar", "line", "histogram"] = "bar"
+    series: str | None = None
+    order: str | None = None
+    where: dict[str, str] = {}
+
+
+class _Xml(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    root: str
+    row: str
+    schema_: str = Field(alias="schema")
+    references: dict[str, str] = {}
+    identify: str | None = None
+
+
+class _Pdf(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    columns: list[str]
+    group_by: str | None = None
+
+
+class _Delivery(BaseModel):
+    """A report's `meta.delivery` block as declared in its YAML (ReportSpec says what each means)."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str
+    grain: str
+    order: int
+    money_columns: list[str] = []
+    btc_columns: list[str] = []
+    expected_rows: _Bounds | None = None
+    value_ranges: dict[str, _Bounds] = {}
+    chart: _Chart | None = None
+    sort_by: list[str] = []
+    table_schema: str | None = None
+    xml: _Xml | None = None
+    pdf: _Pdf | None = None
+
+
 def _spec(node: Mapping[str, Any]) -> ReportSpec:
-    name, delivery = node["name"], node["config"]["meta"]["delivery"]
-    missing = {"title", "grain", "order"} - set(delivery)
-    if missing:
-        raise ReportDeclarationError(f"{name}: meta.delivery lacks {', '.join(sorted(missing))}")
-    described = set(node["columns"])
-    money = frozenset(delivery.get("money_columns") or ())
-    btc = frozenset(delivery.get("btc_columns") or ())
-    xml = _xml_file(name, delivery.get("xml"))
-    ranges = {column: Bounds(**bounds) for column, bounds in (delivery.get("value_ranges") or {}).items()}
-    declared_chart = delivery.get("chart")
-    chart = (
-        Chart(**{**declared_chart, "where": tuple(declared_chart.get("where", {}).items())})
-        if declared_chart
-        else None
+    name = node["name"]
+    try:
+        declared = _Delivery.model_validate(node["config"]["meta"]["delivery"])
+    except ValidationError as invalid:
+        raise ReportDeclarationError(f"{name}: meta.delivery {_said(invalid)}") from None
+    spec = ReportSpec(
+        table=name,
+        title=declared.title,
+        grain=declared.grain,
+        order=declared.order,
+        money_columns=frozenset(declared.money_columns),
+        expected_rows=Bounds(**declared.expected_rows.model_dump()) if declared.expected_rows else None,
+        value_ranges={c: Bounds(**b.model_dump()) for c, b in declared.value_ranges.items()} or None,
+        chart=_chart(declared.chart),
+        sort_by=tuple(declared.sort_by),
+        table_schema=declared.table_schema,
+        btc_columns=frozenset(declared.btc_columns),
+        xml=_xml_file(name, declared.xml),
+        pdf=PdfSection(tuple(declared.pdf.columns), declared.pdf.group_by) if declared.pdf else None,
+        sources=tuple(sorted(p.split(".")[-1] for p in node.get("depends_on", {}).get("nodes", []))),
     )
-    sort_by = tuple(delivery.get("sort_by") or ())
-    xml_columns = {column for column, _, _ in xml.references} | {xml.identify} - {None} if xml else set()
-    declared_pdf = delivery.get("pdf")
-    pdf = PdfSection(tuple(declared_pdf["columns"]), declared_pdf.get("group_by")) if declared_pdf else None
-    pdf_columns = {*pdf.columns, *([pdf.group_by] if pdf.group_by else [])} if pdf else set()
-    unknown = (
-        money
-        | btc
-        | set(ranges)
-        | set(sort_by)
-        | (chart.columns if chart else set())
-        | xml_columns
-        | pdf_columns
-    ) - described
-    if unknown:
+    _check(spec, set(node["columns"]))
+    return spec
+
+
+def _said(invalid: ValidationError) -> str:
+    """A declaration's errors in a reader's words: what it lacks, else what is wrong where."""
+    errors = invalid.errors()
+    missing = sorted(str(e["loc"][0]) for e in errors if e["type"] == "missing" and len(e["loc"]) == 1)
+    if missing:
+        return f"lacks {', '.join(missing)}"
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
+
+
+def _chart(declared: _Chart | None) -> Chart | None:
+    if declared is None:
+        return None
+    return Chart(**{**declared.model_dump(), "where": tuple(declared.where.items())})
+
+
+def _check(spec: ReportSpec, described: set[str]) -> None:
+    """What the declaration names exists: its columns in the model's YAML, its schema files."""
+    chart, xml, pdf = spec.chart, spec.xml, spec.pdf
+    named = spec.money_columns | spec.btc_columns | set(spec.value_ranges or {}) | set(spec.sort_by)
+    named |= chart.columns if chart else set()
+    named |= {column for column, _, _ in xml.references} | {xml.identify} - {None} if xml else set()
+    named |= {*pdf.columns, *([pdf.group_by] if pdf.group_by else [])} if pdf else set()
+    if unknown := named - described:
+        unknown_columns = ", ".join(sorted(unknown))
         raise ReportDeclarationError(
-            f"{name}: meta.delivery names columns its YAML does not describe: {', '.join(sorted(unknown))}"
+            f"{spec.table}: meta.delivery names columns its YAML does not describe: {unknown_columns}"
         )
-    if chart and chart.kind not in ("bar", "line", "histogram"):
-        raise ReportDeclarationError(f"{name}: its chart's kind {chart.kind!r} is not bar, line or histogram")
-    if chart and chart.kind != "histogram" and chart.value not in money:
+    if chart and chart.kind != "histogram" and chart.value not in spec.money_columns:
         raise ReportDeclarationError(
-            f"{name}: its chart's value {chart.value} is not one of its money_columns"
+            f"{spec.table}: its chart's value {chart.value} is not one of its money_columns"
         )
     if chart and chart.kind != "histogram" and chart.label is None:
-        raise ReportDeclarationError(f"{name}: its {chart.kind} chart needs a label")
-    table_schema = delivery.get("table_schema")
-    if table_schema and not (SCHEMAS_DIR / table_schema).is_file():
-        raise ReportDeclarationError(f"{name}: its table_schema {SCHEMAS_DIR / table_schema} does not exist")
-    rows = delivery.get("expected_rows")
-    return ReportSpec(
-        table=name,
-        title=delivery["title"],
-        grain=delivery["grain"],
-        order=int(delivery["order"]),
-        money_columns=money,
-        expected_rows=Bounds(**rows) if rows else None,
-        value_ranges=ranges or None,
-        chart=chart,
-        sort_by=sort_by,
-        table_schema=table_schema,
-        btc_columns=btc,
-        xml=xml,
-        pdf=pdf,
-        sources=tuple(
-            sorted(parent.split(".")[-1] for parent in node.get("depends_on", {}).get("nodes", []))
-        ),
-    )
+        raise ReportDeclarationError(f"{spec.table}: its {chart.kind} chart needs a label")
+    for schema in (spec.table_schema, xml.schema if xml else None):
+        if schema and not schema_path(schema).is_file():
+            raise ReportDeclarationError(f"{spec.table}: its schema {schema_path(schema)} does not exist")
 
 
-def _xml_file(name: str, declared: Mapping[str, Any] | None) -> XmlFile | None:
+def _xml_file(name: str, declared: _Xml | None) -> XmlFile | None:
     if not declared:
         return None
-    missing = {"root", "row", "schema"} - set(declared)
-    if missing:
-        raise ReportDeclarationError(f"{name}: meta.delivery.xml lacks {', '.join(sorted(missing))}")
-    if not (SCHEMAS_DIR / declared["schema"]).is_file():
-        raise ReportDeclarationError(
-            f"{name}: its XML schema {SCHEMAS_DIR / declared['schema']} does not exist"
-        )
     references = []
-    for column, target in (declared.get("references") or {}).items():
-        report, _, target_column = str(target).partition(".")
+    for column, target in declared.references.items():
+        report, _, target_column = target.partition(".")
         if not target_column:
             raise ReportDeclarationError(f"{name}: reference {target!r} is not <report>.<column>")
         references.append((column, report, target_column))
-    return XmlFile(
-        declared["root"], declared["row"], declared["schema"], tuple(references), declared.get("identify")
-    )
+    return XmlFile(declared.root, declared.row, declared.schema_, tuple(references), declared.identify)
 
 
 def delivered_reports(manifest_path: Path | None = None) -> tuple[ReportSpec, ...]:
     """The delivered reports of the project's manifest (parsed first when there is none)."""
-    from orchestration.dbt_project import prepare_manifest  # dagster-dbt: only when parsing
+    from orchestration.transform.dbt_manifest import prepare_manifest  # dagster-dbt: only when parsing
 
     path = manifest_path or prepare_manifest()
     return reports_from_manifest(json.loads(path.read_text()))
@@ -229,7 +274,7 @@ def reports_table(reports: tuple[ReportSpec, ...]) -> str:
 
 
 # The finance readers' page of the documentation holds the table of delivered reports.
-FINANCE_PAGE = Path(__file__).resolve().parents[1] / "docs" / "finance.md"
+FINANCE_PAGE = Path(__file__).resolve().parents[2] / "docs" / "finance.md"
 TABLE_MARKERS = ("<!-- delivered-reports:start -->\n", "\n<!-- delivered-reports:end -->")
 
 
@@ -243,8 +288,8 @@ def page_with_table(page: str, reports: tuple[ReportSpec, ...]) -> str:
     return f"{head}{start}{reports_table(reports)}{end}{tail}"
 
 
-if __name__ == "__main__":  # python -m orchestration.report_catalog: rewrite the docs' table
-    from orchestration.dbt_project import prepare_manifest
+if __name__ == "__main__":  # python -m orchestration.delivery.catalog: rewrite the docs' table
+    from orchestration.transform.dbt_manifest import prepare_manifest
 
     table = page_with_table(FINANCE_PAGE.read_text(), delivered_reports(prepare_manifest(force=True)))
     FINANCE_PAGE.write_text(table)

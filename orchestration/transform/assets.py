@@ -9,9 +9,9 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from orchestration.dbt_project import DBT_PROJECT, LanaDbtTranslator, keep_parse_state
 from orchestration.partitions import business_dates
 from orchestration.resources import BusinessDayNotClosed, CoreDatabase, Warehouse
+from orchestration.transform.dbt_manifest import DBT_PROJECT, LanaDbtTranslator, keep_parse_state
 
 
 def build_dbt_models(manifest: Path) -> dg.AssetsDefinition:

@@ -21,8 +21,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 if TYPE_CHECKING:
-    from orchestration.report_catalog import Chart
-    from orchestration.report_files import Table
+    from orchestration.delivery.catalog import Chart
+    from orchestration.delivery.table import Table
 
 rcParams["svg.hashsalt"] = "lana"  # fixed element ids: the same chart gives the same SVG
 rcParams["svg.fonttype"] = "none"  # text stays text (searchable, smaller)

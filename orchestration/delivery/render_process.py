@@ -2,7 +2,7 @@
 
 The workbook and the PDF pack are Python on one core each, and grow with the bank (a sheet row
 per account and facility; at 4.9M events they took most of the files' 29 s). Each is rendered by
-a child interpreter (`python -m orchestration.rendering`) while the calling process writes and
+a child interpreter (`python -m orchestration.delivery.render_process`) while the calling process writes and
 checks the other files: a plain new interpreter, so nothing depends on forking a process that
 runs threads (Dagster's) or on re-importing the caller's main module. The tables go to the child
 pickled on its standard input (ours, to our own code), the file comes back on a descriptor of its
@@ -20,7 +20,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from orchestration.report_files import Table
+    from orchestration.delivery.table import Table
 
 
 class RenderingFailed(RuntimeError):
@@ -38,10 +38,10 @@ def render(name: str, tables: list[Table], business_date: date) -> bytes:
 
 
 def _renderers() -> dict[str, Callable[[list[Table], date], bytes]]:
-    from orchestration import report_files
-    from orchestration.finance_pack import pdf_pack
+    from orchestration.delivery.pdf_pack import pdf_pack
+    from orchestration.delivery.xlsx import xlsx_workbook
 
-    return {"workbook": report_files.xlsx_workbook, "pdf_pack": pdf_pack}
+    return {"workbook": xlsx_workbook, "pdf_pack": pdf_pack}
 
 
 def main() -> None:
