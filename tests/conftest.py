@@ -27,6 +27,24 @@ START = date(2025, 1, 1)
 pytest_plugins = ["tests.alert_receivers"]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests run side by side in workers (pytest-xdist, `-n`): each worker gets, before anything
+    reads where they are, an embedded database server of its own (transaction ids are a server's:
+    a transaction left open by one worker's test would hold back the settlement and the tap's
+    watermark in the other's databases), a dbt target folder, and a Meltano folder (its system
+    database, and the run files Meltano names alike for every run, such as the state it hands the
+    tap). Unless LANA_DATABASE_URL names a server: then the workers share it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        repo = Path(__file__).resolve().parents[1]
+        os.environ.setdefault("LANA_HOME", str(repo / ".lana" / "workers" / worker))
+        os.environ["DBT_TARGET_PATH"] = f"target/{worker}"
+        meltano = repo / ".meltano" / "workers" / worker
+        meltano.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.environ["MELTANO_SYS_DIR_ROOT"] = str(meltano)
+        os.environ["MELTANO_DATABASE_URI"] = f"sqlite:///{meltano / 'meltano.db'}"
+
+
 @pytest.fixture(scope="session")
 def admin_url() -> str:
     return with_database(resolve_databases().admin_url, "postgres")

@@ -136,7 +136,7 @@ class ExtractLoad:
         path = (
             Path(uri.removeprefix("sqlite:///"))
             if uri.startswith("sqlite:///")
-            else REPO / ".meltano" / "meltano.db"
+            else meltano_dir() / "meltano.db"
         )
         if (uri and not uri.startswith("sqlite:///")) or not path.exists():
             return None
@@ -183,7 +183,7 @@ class ExtractLoad:
         return True
 
     def _prepare_warehouse(self) -> None:
-        _make_private(REPO / ".meltano")
+        _make_private(meltano_dir())
         if self.warehouse_kind == "postgres":
             assert self.loader_url is not None
             prepare_raw_schema(self.loader_url, self.raw_schema)
@@ -218,7 +218,7 @@ class ExtractLoad:
             timeout=timeout,
             umask=PRIVATE_FILES,
         )
-        _make_private(REPO / ".meltano")  # what Meltano chmods itself (its `run/bin` shim) too
+        _make_private(meltano_dir())  # what Meltano chmods itself (its `run/bin` shim) too
         lines = [_parse(line) for line in result.stderr.splitlines()]
         if result.returncode != 0:
             errors = [e.event for e in lines if e.level in ("error", "critical")] or [
@@ -309,6 +309,12 @@ class ExtractLoad:
             start_new_session=True,
             umask=PRIVATE_FILES,
         )
+
+
+def meltano_dir() -> Path:
+    """Meltano's own folder (its system database, run files, installed plugins): `.meltano`, or
+    where MELTANO_SYS_DIR_ROOT says."""
+    return Path(os.environ.get("MELTANO_SYS_DIR_ROOT") or REPO / ".meltano")
 
 
 def _make_private(folder: Path) -> None:

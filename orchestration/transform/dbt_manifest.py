@@ -16,7 +16,10 @@ PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
 # No target here: which warehouse dbt builds in is the Warehouse resource's choice, made per run
 # (`--target` on each dbt call), not fixed when this module is imported.
-DBT_PROJECT = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
+# dbt's own DBT_TARGET_PATH, if set, moves where it writes (a test worker of its own, say).
+DBT_PROJECT = DbtProject(
+    project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR, target_path=os.environ.get("DBT_TARGET_PATH", "target")
+)
 
 
 def prepare_manifest(force: bool = False) -> Path:

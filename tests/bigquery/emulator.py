@@ -13,6 +13,7 @@ key whose token endpoint the emulator serves). The project's own variables are t
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import socket
@@ -25,6 +26,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REQUIREMENTS = HERE / "emulator-requirements.txt"
+# The project's own `.lana`, shared by every test worker (each has a database server of its own).
+SHARED_HOME = HERE.parents[1] / ".lana"
 PROJECT = "lana-emulated"
 
 
@@ -35,8 +38,15 @@ def _free_port() -> int:
 
 
 def emulator_python(home: Path) -> Path:
-    """The emulator's virtualenv (created once, reinstalled when its requirements change)."""
-    venv = home / "bqemulator-venv"
+    """The emulator's virtualenv (created once, reinstalled when its requirements change; test
+    workers side by side wait for the one that installs it)."""
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / "bqemulator-venv.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _installed(home / "bqemulator-venv")
+
+
+def _installed(venv: Path) -> Path:
     python = venv / "bin" / "python"
     stamp = venv / "requirements.txt"
     wanted = REQUIREMENTS.read_text()
@@ -106,10 +116,8 @@ class BigQueryEmulator:
         return self.home / "bqemulator-key.json"
 
     def start(self, timeout: float = 120) -> BigQueryEmulator:
-        from core_app.adapters.embedded_server import default_home
-
         self.home.mkdir(parents=True, exist_ok=True)
-        python = emulator_python(self.venv_home or default_home())
+        python = emulator_python(self.venv_home or SHARED_HOME)
         self.rest_port, self.grpc_port, self.token_port = _free_port(), _free_port(), _free_port()
         key = service_account_key(f"http://127.0.0.1:{self.token_port}/token")
         self.credentials_file.touch(mode=0o600)

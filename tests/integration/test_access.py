@@ -27,7 +27,7 @@ from core_app.adapters.access import (
 )
 from core_app.config import resolve_databases, with_role
 from core_app.simulator import SimulationConfig, simulate
-from orchestration.ingest.extract_load import REPO, ExtractLoad
+from orchestration.ingest.extract_load import ExtractLoad, meltano_dir
 from tests.dbt_helpers import TEST_PII_KEY, run_dbt
 
 AS_OF = date(2025, 2, 14)
@@ -194,7 +194,7 @@ def test_pseudonyms_are_hmac_sha256_with_the_configured_key(flow) -> None:
 def test_no_password_in_the_extract_load_output_or_meltano_files(flow) -> None:
     passwords = [line.split(":")[-1] for line in _password_file().read_text().splitlines()]
     assert passwords and not [p for p in passwords if p in flow["el_output"]]
-    for path in (REPO / ".meltano" / "run").rglob("*"):
+    for path in (meltano_dir() / "run").rglob("*"):
         assert not path.stat().st_mode & 0o077, f"{path} is readable by other users"
         if path.is_file():
             assert not [p for p in passwords if p in path.read_text(errors="replace")], path

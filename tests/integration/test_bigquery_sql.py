@@ -10,6 +10,10 @@ import pytest
 from tests.bigquery.strict_sql import GoogleSqlCheck, seed_type_problems
 from tests.dbt_helpers import compile_for_bigquery
 
+# Heavy (a whole compile checked by Google's analyzer; the SQL linter over the project): not in
+# the quick tier (-m "not slow").
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def checked(tmp_path_factory) -> tuple[GoogleSqlCheck, int, list]:

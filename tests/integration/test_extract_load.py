@@ -120,6 +120,7 @@ def test_a_transaction_that_commits_late_is_not_skipped(
     bank.close()
 
 
+@pytest.mark.slow
 def test_extraction_during_concurrent_writes_ends_exact(
     core_url: str, warehouse_url: str, clock: BusinessClock
 ) -> None:

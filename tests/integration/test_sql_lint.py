@@ -8,8 +8,14 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
+
 from orchestration.ingest.extract_load import BIN
 from tests.dbt_helpers import DBT_PROJECT, dbt_environment
+
+# Heavy (a whole compile checked by Google's analyzer; the SQL linter over the project): not in
+# the quick tier (-m "not slow").
+pytestmark = pytest.mark.slow
 
 
 def test_the_dbt_project_sql_passes_the_linter(warehouse_url: str) -> None:
