@@ -62,14 +62,16 @@
 
 
 {# The configuration of a model merged on its key: `{{ config(**lana.merged_on(key, [...])) }}`.
-   Incremental (delete+insert on PostgreSQL, merge on BigQuery), with the indexes of
-   `incremental_indexes`; a column added to the model is added to its table. #}
-{% macro merged_on(unique_key, filtered=[]) -%}
+   Incremental (delete+insert on PostgreSQL, `append_only` for a model that only gains rows; merge
+   on BigQuery), with the indexes of `incremental_indexes`; a column added to the model is added
+   to its table. #}
+{% macro merged_on(unique_key, filtered=[], append_only=false) -%}
+  {%- set on_postgres = 'append_only' if append_only else 'delete+insert' -%}
   {{ return({
     'materialized': 'incremental',
     'unique_key': unique_key,
     'indexes': lana.incremental_indexes(unique_key, filtered),
-    'incremental_strategy': 'merge' if target.type == 'bigquery' else 'delete+insert',
+    'incremental_strategy': 'merge' if target.type == 'bigquery' else on_postgres,
     'on_schema_change': 'append_new_columns',
   }) }}
 {%- endmacro %}
@@ -114,18 +116,27 @@
 {%- endmacro %}
 
 
-{# dbt's delete+insert on PostgreSQL first deletes every row whose key comes again in the new rows,
-   probing the key's index once per new row (at 1M events, 11,224 new ledger entries: 56,120
-   pages touched). An append-only model (macros/tested_rows.sql) can meet a key again only among
+{# A named incremental strategy (dbt's extension point: `incremental_strategy='append_only'`) for
+   models that only ever gain rows, each with a `tx_id` at or above every row built before (their
+   YAML says so: `meta: {append_only_by: tx_id}`). dbt's delete+insert first deletes every row
+   whose key comes again in the new rows, probing the key's index once per new row (at 1M events,
+   11,224 new ledger entries: 56,120 pages touched). Such a model can meet a key again only among
    the rows of the last transaction it built (its builds re-read `tx_id >= built_max`, and a row
-   never changes): the delete reads only those, by the `tx_id` index, the bound a literal so that
-   the planner knows how few they are (the same delete: 375 pages). A key met below the bound
-   would be refused by the unique index, never doubled. #}
-{% macro postgres__get_delete_insert_merge_sql(target, source, unique_key, dest_columns, incremental_predicates) -%}
-  {%- set column = model.config.meta.get('append_only_by') -%}
-  {%- set predicates = (incremental_predicates or []) | list -%}
-  {%- if column -%}
-    {%- do predicates.append('DBT_INTERNAL_DEST.' ~ column ~ ' >= ' ~ lana.built_max(column)) -%}
-  {%- endif -%}
-  {{ return(dbt.default__get_delete_insert_merge_sql(target, source, unique_key, dest_columns, predicates)) }}
+   never changes): this deletes only among those, by the `tx_id` index, the bound a literal so that
+   the planner knows how few they are (the same delete: 375 pages); a key met below the bound is
+   refused by the unique index, never doubled. PostgreSQL only (`append_only_strategy`). #}
+{% macro get_incremental_append_only_sql(arg_dict) -%}
+  {%- set column = config.get('meta', {}).get('append_only_by', 'tx_id') -%}
+  {%- set predicates = (arg_dict['incremental_predicates'] or []) | list -%}
+  {%- do predicates.append('DBT_INTERNAL_DEST.' ~ column ~ ' >= ' ~ lana.built_max(column)) -%}
+  {{ return(get_delete_insert_merge_sql(
+      arg_dict['target_relation'], arg_dict['temp_relation'], arg_dict['unique_key'],
+      arg_dict['dest_columns'], predicates)) }}
+{%- endmacro %}
+
+
+{# The strategy of an append-only model: the one above on PostgreSQL; BigQuery merges (its
+   adapter takes no strategy of a project's own). #}
+{% macro append_only_strategy() -%}
+  {{ return('append_only' if target.type == 'postgres' else 'merge') }}
 {%- endmacro %}

@@ -1,21 +1,22 @@
 {# What a data test reads: what the build changed, not the bank's whole history.
 
-   Append-only models. A model whose rows never change once built and whose new rows come with a
-   `tx_id` at or above every row built before (the raw layer loads in transaction-id order,
-   macros/incremental.sql) says so in its YAML: `config: {meta: {append_only_by: tx_id}}`. Each of
-   its tests that judges rows one by one (`marked_column`) reads only the rows at or above that
-   test's mark: the largest `tx_id` the model held when the test last passed. Nothing that failed
-   is forgotten: a mark moves only when its test passed (on-run-end, `advance_test_marks`), so a
-   failing row stays at or above it and fails every build until mended. A model built whole (its
-   first build, `--full-refresh`) drops its tests' marks first (pre-hook `forget_test_marks`), and
-   a mark above the model's newest row (a table restored from an older copy) is void: the tests
-   read the whole table again. The marks live in the warehouse, `<target schema>.test_marks`, one
-   row per test.
-
    Reports. A report table keeps every date it was built for, and a build replaces only its own
-   date (`replace_report_date`, configured for all reports in dbt_project.yml with
-   `meta: {replaced_by_date: as_of_date}`): its tests that judge each date apart
-   (`report_date_column`) read only the build's date; the other dates were tested when built.
+   date (`replace_report_date`): dbt_project.yml gives every test of a report dbt's own `where`
+   config, `as_of_date = __report_date__`, and `get_where_subquery` below puts the build's date in
+   its place (dbt's documented way to a `where` known only when the test runs). The other dates
+   were tested when they were built. Singular tests of reports say the same with
+   `tested_report_date`.
+
+   Append-only models. What standard dbt cannot do: remember what has passed. A model whose rows
+   never change once built and whose new rows come with a `tx_id` at or above every row built
+   before says so in its YAML (`meta: {append_only_by: tx_id}`). Each of its tests that judges
+   rows one by one (`marked_column`) reads only the rows at or above that test's mark: the largest
+   `tx_id` the model held when the test last passed. Nothing that failed is forgotten: a mark moves
+   only when its test passed (on-run-end, `advance_test_marks`), so a failing row stays at or
+   above it and fails every build until mended. A model built whole (its first build,
+   `--full-refresh`) drops its tests' marks first (pre-hook `forget_test_marks`), and a mark above
+   the model's newest row (a table restored from an older copy) is void: the tests read the whole
+   table again. The marks live in the warehouse, `<target schema>.test_marks`, one row per test.
 
    `--vars '{test_every_row: true}'` makes every test read everything (an audit). Without this a
    daily build re-tested the whole history: at 4.9M events the two relationships tests of the
@@ -37,7 +38,6 @@
   {%- set marks = lana.test_marks_relation() -%}
   create schema if not exists {{ adapter.quote(marks.schema) if target.type == 'postgres' else marks.without_identifier() }}
 {%- endmacro %}
-
 
 {% macro create_test_marks() -%}
   create table if not exists {{ lana.test_marks_relation() }} (
@@ -86,17 +86,6 @@
 {%- endmacro %}
 
 
-{# The date column a test of a report reads only the build's date of, or none: a row-wise test, or
-   a uniqueness test whose columns include the date. #}
-{% macro report_date_column(test) -%}
-  {%- set parent = lana.tested_model(test) -%}
-  {%- set column = parent.config.meta.get('replaced_by_date') if parent else none -%}
-  {%- if not column -%}{{ return(none) }}{%- endif -%}
-  {%- set by_date = column | lower in (lana.unique_test_columns(test) or []) -%}
-  {{ return(column if lana.is_row_wise(test) or by_date else none) }}
-{%- endmacro %}
-
-
 {# The date a build's reports are for: the `as_of_date` variable, else the report date model. #}
 {% macro built_report_date() -%}
   {{ return(lana.date_var('as_of_date')
@@ -141,16 +130,19 @@
 
 
 {# dbt wraps the `model` argument of every generic test in this macro (its own version applies the
-   `where` config): here the test's mark, or its report's date, is applied as well. #}
+   `where` config): here the build's report date fills the `where` of a report's tests, and the
+   test's mark, if it has one, is applied as well. #}
 {% macro get_where_subquery(relation) -%}
   {%- set conditions = [] -%}
   {%- set where = config.get('where') -%}
+  {%- if where and '__report_date__' in where -%}
+    {%- set where = none if var('test_every_row', false) or not execute
+                    else where | replace('__report_date__', lana.built_report_date()) -%}
+  {%- endif -%}
   {%- if where -%}{%- do conditions.append('(' ~ where ~ ')') -%}{%- endif -%}
   {%- if execute and not var('test_every_row', false) -%}
     {%- set since_mark = lana.test_mark_condition() -%}
     {%- if since_mark -%}{%- do conditions.append(since_mark) -%}{%- endif -%}
-    {%- set date_column = lana.report_date_column(model) -%}
-    {%- if date_column -%}{%- do conditions.append(lana.tested_report_date(date_column)) -%}{%- endif -%}
   {%- endif -%}
   {%- if conditions -%}
     {{ return('(select * from ' ~ relation ~ ' where ' ~ conditions | join(' and ') ~ ') dbt_subquery') }}

@@ -1,3 +1,5 @@
+-- Dagster lists this test as a check of loan_loss_provisions (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'loan_loss_provisions'}}}) }}
 -- The allowance the core has booked (ledger account set 1900) equals the provision the policy
 -- requires on the report date (loan_loss_provisions), to the cent: the core's end of day trues it
 -- up every business date, and the warehouse classifies by the same generated policy.

@@ -1,3 +1,5 @@
+-- Dagster lists this test as a check of delinquency_aging (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'delinquency_aging'}}}) }}
 -- An obligation the core has defaulted is aged in the last bucket (90+) on the report date, never
 -- in a lower one at a lower provision rate.
 select r.as_of_date, d.defaulted, a.obligations as in_last_bucket

@@ -1,3 +1,5 @@
+-- Dagster lists this test as a check of delinquency_trend (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'delinquency_trend'}}}) }}
 -- The trend's snapshot on the report date is the delinquency aging report itself (the date built).
 select t.as_of_date, t.aging_bucket, t.obligations, t.outstanding_cents, a.obligations as aging_obligations,
        a.outstanding_cents as aging_outstanding_cents

@@ -1,3 +1,5 @@
+-- Dagster lists this test as a check of loan_portfolio (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'loan_portfolio'}}}) }}
 -- Each facility's principal rebuilt from its events equals its loans-receivable account, and the
 -- portfolio's total on the report date being built equals the ledger's loans receivable then.
 select facility_id, principal_outstanding, ledger_principal

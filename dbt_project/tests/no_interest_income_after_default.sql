@@ -1,3 +1,5 @@
+-- Dagster lists this test as a check of fct_ledger_entries (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_ledger_entries'}}}) }}
 -- A facility on non-accrual (from its first defaulted obligation) accrues no interest into income:
 -- no accrual entry on its interest receivable from that business date up to the report date.
 select f.facility_id, f.non_accrual_since, sum(e.debit_amount) as accrued_after

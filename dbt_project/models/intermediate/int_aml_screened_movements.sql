@@ -1,4 +1,4 @@
-{{ config(**lana.merged_on('movement_id', ['tx_id'])) }}
+{{ config(**lana.merged_on('movement_id', ['tx_id'], append_only=true)) }}
 -- Every movement the AML rules screen (all time; reports keep what is on or before their date):
 -- each deposit, and each withdrawal when it was asked for, whatever became of it (confirmed,
 -- cancelled or still pending): an attempt to move money is screened even if it never left.

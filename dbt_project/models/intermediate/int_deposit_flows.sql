@@ -1,4 +1,4 @@
-{{ config(**lana.merged_on('movement_id', ['tx_id'])) }}
+{{ config(**lana.merged_on('movement_id', ['tx_id'], append_only=true)) }}
 -- Money in and out of deposit accounts (deposits, confirmed withdrawals), one row per movement.
 -- Incremental: a movement's row never changes once written (it is read from the event that
 -- creates it), so a build adds the rows of the events loaded since the last one (raw rows load in

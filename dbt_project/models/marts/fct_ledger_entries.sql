@@ -1,4 +1,4 @@
-{{ config(**lana.merged_on(['transaction_id', 'entry_index'], ['tx_id'])) }}
+{{ config(**lana.merged_on(['transaction_id', 'entry_index'], ['tx_id'], append_only=true)) }}
 -- Grain: one row per ledger entry (all time), with its transaction and account.
 select
     e.transaction_id,

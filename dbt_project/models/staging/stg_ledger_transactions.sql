@@ -1,5 +1,6 @@
 {{ config(
     materialized='incremental',
+    incremental_strategy=lana.append_only_strategy(),
     unique_key='transaction_id',
     indexes=lana.incremental_indexes('transaction_id', ['tx_id'])
 ) }}

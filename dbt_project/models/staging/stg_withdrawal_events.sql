@@ -1,6 +1,7 @@
 {% set key = ['withdrawal_id', 'sequence'] %}
 {{ config(
     materialized='incremental',
+    incremental_strategy=lana.append_only_strategy(),
     unique_key=key,
     indexes=lana.incremental_indexes(key, ['tx_id'])
 ) }}
