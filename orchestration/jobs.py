@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import dagster as dg
 
 from orchestration.delivery.assets import FINANCE_REPORT_FILES
@@ -31,3 +33,16 @@ refresh_raw_layer = dg.define_asset_job(
     selection=dg.AssetSelection.assets(extract_load) - dg.AssetSelection.checks(*FRESHNESS_CHECKS),
     description="Incremental extract/load into the raw layer, then the GX raw-layer checks.",
 )
+
+
+def undelivered(instance: dg.DagsterInstance, day: date) -> list[dg.AssetKey]:
+    """What finance teams receive that has no materialization for business date `day` (by any run:
+    the daemon's or `lana-flow run`'s, which share the instance)."""
+    missing = []
+    for key in DELIVERED:
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=key, asset_partitions=[day.isoformat()]), limit=1
+        ).records
+        if not records:
+            missing.append(key)
+    return missing

@@ -53,9 +53,10 @@ class _Formats:
         self.instant = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})  # UTC (Excel: no zones)
         self.day = workbook.add_format({"num_format": "yyyy-mm-dd"})
 
-    def of(self, table: Table, index: int, first: tuple) -> object:
-        """A column's format, from its declaration or its first value (None: general)."""
-        value = first[index] if first else None
+    def of(self, table: Table, index: int) -> object:
+        """A column's format, from its declaration or its first value that is not empty (None:
+        general); an empty first value (a facility not in non-accrual) says nothing of the rest."""
+        value = next((row[index] for row in table.rows if row[index] is not None), None)
         if table.columns[index] in table.spec.money_columns:
             return self.money
         if isinstance(value, int):
@@ -69,11 +70,10 @@ def _sheet(workbook: xlsxwriter.Workbook, table: Table, formats: _Formats) -> No
     sheet = workbook.add_worksheet(table.spec.title[:31])
     header = table.header()
     sheet.write_row(0, 0, header, formats.header)
-    first = table.rows[0] if table.rows else ()
     for index in range(len(table.columns)):
         # The column's format applies to every cell written without one of its own.
         width = max([len(header[index])] + [len(str(r[index])) for r in table.rows[:200]])
-        sheet.set_column(index, index, min(max(width + 2, 10), 60), formats.of(table, index, first))
+        sheet.set_column(index, index, min(max(width + 2, 10), 60), formats.of(table, index))
     for row_number, row in enumerate(table.values(), start=1):
         for column_number, value in enumerate(row):
             _write_cell(sheet, row_number, column_number, value)

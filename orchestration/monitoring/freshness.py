@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import dagster as dg
 
 from orchestration.ingest.assets import RAW_KEYS
-from orchestration.jobs import DELIVERED, FRESHNESS_CHECKS
+from orchestration.jobs import DELIVERED, FRESHNESS_CHECKS, undelivered
 from orchestration.monitoring.alerts import Message, deliver
 from orchestration.resources import CoreDatabase, Warehouse
 
@@ -33,18 +33,6 @@ def late_deliveries(
     if last_closed is None or now < report_deadline(last_closed):
         return []
     return undelivered(instance, last_closed)
-
-
-def undelivered(instance: dg.DagsterInstance, day: date) -> list[dg.AssetKey]:
-    """The report assets with no materialization for business date `day`."""
-    missing = []
-    for key in DELIVERED:
-        records = instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=key, asset_partitions=[day.isoformat()]), limit=1
-        ).records
-        if not records:
-            missing.append(key)
-    return missing
 
 
 @dataclass(frozen=True)

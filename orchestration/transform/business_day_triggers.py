@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 import dagster as dg
 
-from orchestration.jobs import daily_reports
+from orchestration.jobs import daily_reports, undelivered
 from orchestration.partitions import business_dates
 from orchestration.resources import CoreDatabase
 
@@ -43,6 +43,12 @@ def business_day_closed(context: dg.SensorEvaluationContext, core: CoreDatabase)
         return dg.SensorResult(skip_reason=f"no newly closed business day (last closed: {last.isoformat()})")
     first = max(seen + timedelta(days=1) if seen else last, last - timedelta(days=MAX_DAYS_PER_TICK - 1))
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    # A day already delivered (by `lana-flow run`, say, before the UI was first opened) is done.
+    days = [day for day in days if undelivered(context.instance, day)]
+    if not days:
+        return dg.SensorResult(
+            skip_reason=f"business day {last.isoformat()} is already delivered", cursor=last.isoformat()
+        )
     return dg.SensorResult(
         run_requests=[_run_request(day, "business_day_closed") for day in days],
         cursor=last.isoformat(),

@@ -20,25 +20,39 @@ from orchestration.transform.business_day_triggers import business_day_closed, d
 from tests.helpers import customer_with_account
 
 
-def test_closing_a_business_day_starts_that_days_reports(new_database) -> None:
+def test_closing_a_business_day_starts_that_days_reports(new_database, tmp_path) -> None:
     core_url = new_database()
     simulate(core_url, SimulationConfig(customers=2, days=3, seed=2))  # closes 1 to 3 January
     core = CoreDatabase(url=core_url)
-    first = business_day_closed(dg.build_sensor_context(resources={"core": core}))
-    assert [r.partition_key for r in first.run_requests] == ["2025-01-03"] and first.cursor == "2025-01-03"
+    with dg.DagsterInstance.local_temp(tempdir=str(tmp_path)) as instance:
 
-    idle = business_day_closed(dg.build_sensor_context(cursor=first.cursor, resources={"core": core}))
-    assert not idle.run_requests
-    assert idle.skip_reason.skip_message == "no newly closed business day (last closed: 2025-01-03)"
+        def tick(cursor: str | None = None) -> dg.SensorResult:
+            context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"core": core})
+            return business_day_closed(context)
 
-    bank = Bank.connect(core_url, BusinessClock.at_start_of(date(2025, 1, 4)), RandomIds())
-    bank.end_of_day.run(date(2025, 1, 4))
-    bank.end_of_day.run(date(2025, 1, 4))  # a re-run closes nothing twice
-    bank.close()
-    later = business_day_closed(dg.build_sensor_context(cursor=first.cursor, resources={"core": core}))
-    assert [(r.partition_key, r.run_key) for r in later.run_requests] == [
-        ("2025-01-04", "business-day-2025-01-04")
-    ]
+        first = tick()
+        assert [r.partition_key for r in first.run_requests] == [
+            "2025-01-03"
+        ] and first.cursor == "2025-01-03"
+
+        idle = tick(first.cursor)
+        assert not idle.run_requests
+        assert idle.skip_reason.skip_message == "no newly closed business day (last closed: 2025-01-03)"
+
+        bank = Bank.connect(core_url, BusinessClock.at_start_of(date(2025, 1, 4)), RandomIds())
+        bank.end_of_day.run(date(2025, 1, 4))
+        bank.end_of_day.run(date(2025, 1, 4))  # a re-run closes nothing twice
+        bank.close()
+        later = tick(first.cursor)
+        assert [(r.partition_key, r.run_key) for r in later.run_requests] == [
+            ("2025-01-04", "business-day-2025-01-04")
+        ]
+        # A day delivered already (by `lana-flow run`, before the UI was first opened) is not run again.
+        for key in DELIVERED:
+            instance.report_runless_asset_event(dg.AssetMaterialization(key, partition="2025-01-04"))
+        delivered = tick(first.cursor)
+        assert not delivered.run_requests and delivered.cursor == "2025-01-04"
+        assert delivered.skip_reason.skip_message == "business day 2025-01-04 is already delivered"
     with psycopg.connect(core_url) as conn:
         closed = conn.execute("SELECT count(*) FROM business_day_events").fetchone()[0]
         public = conn.execute(

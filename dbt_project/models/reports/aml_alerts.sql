@@ -1,11 +1,13 @@
 -- Grain: one row per alert, up to the report date, over every deposit and every withdrawal asked
 -- for (int_aml_screened_movements). `large_transaction`: one movement at or above the threshold.
 -- `possible_structuring`: one alert per series of deposits just under the threshold by the same
--- customer, each within `structuring_window_hours` of the one before, when the series has at least
--- `structuring_min_count` deposits: the alert is on the series' first deposit and lists them all
--- (a series is reported once, however long it grows). `daily_aggregate`: a customer's deposits of
--- one business date add up to the threshold or more while none alone reaches it; the alert is on
--- the day's first deposit and lists them all. Thresholds: the aml_settings seed.
+-- customer, each at most `structuring_window_hours` after the one before (exactly 24 hours apart is
+-- within; a second more is not), when the series has at least `structuring_min_count` deposits:
+-- the alert is on the series' first deposit and lists them all (a series is reported once,
+-- however long it grows). `daily_aggregate`: a customer's deposits of one business date that no
+-- structuring alert cites add up to the threshold or more while none alone reaches it (one case
+-- per behaviour: a day of structuring is that case alone); the alert is on the first of them and
+-- lists them all. Thresholds: the aml_settings seed.
 with settings as (
     select * from {{ ref('aml_settings') }}
 ),
@@ -40,7 +42,7 @@ numbered as (
         n.*,
         sum(case
             when n.previous_at is null
-                or n.recorded_at >= {{ lana.add_hours('n.previous_at', 's.structuring_window_hours') }}
+                or n.recorded_at > {{ lana.add_hours('n.previous_at', 's.structuring_window_hours') }}
                 then 1
             else 0
         end) over (
@@ -82,6 +84,20 @@ structuring as (
     where x.related_movements >= s.structuring_min_count
 ),
 
+-- The deposits a structuring alert cites are that case's: the daily aggregate reads the others.
+uncited_deposits as (
+    select m.*
+    from movements m
+    where m.movement_type = 'deposit'
+      and not exists (
+          select 1
+          from numbered n
+          inner join series x on x.customer_id = n.customer_id and x.series_number = n.series_number
+          cross join settings s
+          where n.movement_id = m.movement_id and x.related_movements >= s.structuring_min_count
+      )
+),
+
 customer_days as (
     select
         m.customer_id,
@@ -91,8 +107,7 @@ customer_days as (
         max(m.amount) as largest,
         min(m.recorded_at) as first_at,
         {{ dbt.listagg('m.movement_id', "','", "order by m.recorded_at, m.movement_id") }} as related_movement_ids
-    from movements m
-    where m.movement_type = 'deposit'
+    from uncited_deposits m
     group by m.customer_id, m.business_date
 ),
 
@@ -108,8 +123,7 @@ daily_aggregate as (
             row_number() over (
                 partition by m.customer_id, m.business_date order by m.recorded_at, m.movement_id
             ) as position
-        from movements m
-        where m.movement_type = 'deposit'
+        from uncited_deposits m
     ) f on f.customer_id = d.customer_id and f.business_date = d.business_date and f.position = 1
     where d.related_amount >= s.large_transaction_threshold_cents
       and d.largest < s.large_transaction_threshold_cents

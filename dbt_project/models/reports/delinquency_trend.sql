@@ -1,5 +1,5 @@
 -- Grain: one row per snapshot date and aging bucket: every month end from the first obligation's
--- month up to the report date, and the report date itself. Each snapshot is rebuilt from the
+-- month up to the report date, and the report date itself (before any obligation: that one). Each snapshot is rebuilt from the
 -- obligation events recorded by then, as delinquency_aging is for the report date (its last
 -- snapshot equals that report, a test checks it); USD cents. Amounts owed come from each
 -- obligation's state history (int_obligation_history).
@@ -16,8 +16,13 @@ created as (
     select obligation_id, business_date as created_on from history where sequence = 1
 ),
 
+-- From the first obligation's day, or the report date itself when none was created by then (the
+-- report date always has its snapshot, each bucket at zero before the first loan).
 days as (
-    {{ lana.date_spine('(select min(created_on) from created)', '(select as_of_date from report)') }}
+    {{ lana.date_spine(
+        '(select least(coalesce((select min(created_on) from created), as_of_date), as_of_date) from report)',
+        '(select as_of_date from report)'
+    ) }}
 ),
 
 snapshots as (
