@@ -280,10 +280,10 @@ class ExtractLoad:
             return
         from google.cloud import bigquery
 
-        project, dataset = self.env.get("LANA_BQ_PROJECT", ""), self.env.get("LANA_BQ_RAW_DATASET", "")
+        project = self.env.get("LANA_BQ_PROJECT", "")
         client = bigquery.Client(project=project)
-        for stream in sorted(streams):
-            client.query(f"TRUNCATE TABLE `{project}.{dataset}.{stream}`").result()
+        for stream in sorted(streams):  # the raw dataset: the warehouse's, as the loader writes it
+            client.query(f"TRUNCATE TABLE `{project}.{self.raw_schema}.{stream}`").result()
 
     def _meltano(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -71,3 +71,18 @@ def test_every_dbt_data_test_is_an_asset_check_of_dagster(dbt_manifest: Path) ->
     graph = build_definitions(resources_from_environment(), manifest=dbt_manifest).resolve_asset_graph()
     checks = {key.name for key in graph.asset_check_keys}
     assert "loans_reconcile_with_ledger" in tests and sorted(tests - checks) == []
+
+
+def test_every_sql_line_fits_the_linter_s_width() -> None:
+    """The linter (the slow tier) reads the compiled models and tests; the width it enforces is checked
+    here too, before every commit, from the one place it is set (.sqlfluff)."""
+    config = (REPO / "dbt_project" / ".sqlfluff").read_text()
+    width = int(re.search(r"^max_line_length\s*=\s*(\d+)", config, re.MULTILINE).group(1))
+    too_wide = [
+        f"{path.relative_to(REPO)}:{number}"
+        for folder in ("models", "tests")  # what the linter reads
+        for path in sorted((REPO / "dbt_project" / folder).rglob("*.sql"))
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if len(line) > width
+    ]
+    assert too_wide == []

@@ -1,7 +1,7 @@
 -- Grain: one row per snapshot date and aging bucket: every month end from the first obligation's
--- month up to the report date, and the report date itself (before any obligation: that one). Each snapshot is rebuilt from the
--- obligation events recorded by then, as delinquency_aging is for the report date (its last
--- snapshot equals that report, a test checks it); USD cents. Amounts owed come from each
+-- month up to the report date, and the report date itself (before any obligation: that one).
+-- Each snapshot is rebuilt from the obligation events recorded by then, as delinquency_aging is
+-- for the report date (its last snapshot equals that report, a test checks it); USD cents. Amounts owed come from each
 -- obligation's state history (int_obligation_history).
 with report as (
     select as_of_date from {{ ref('int_report_date') }}
