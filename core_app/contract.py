@@ -18,6 +18,7 @@ from typing import Any
 
 from core_app.domain import (
     catalog,  # noqa: F401  (registers every event class)
+    delinquency,
     provisioning,
 )
 from core_app.domain.events import VERSION_KEY, DomainEvent, registered_events
@@ -84,11 +85,14 @@ def status_seed() -> str:
 
 
 def warehouse_files() -> dict[Path, str]:
-    """The dbt files generated from the core: event statuses and the provisioning policy."""
+    """The dbt files generated from the core: event statuses, the reserve policy and the
+    delinquency reports' aging buckets."""
     return {
         STATUS_SEED: status_seed(),
         DBT_PROJECT / "seeds" / "provision_rates.csv": provisioning.provision_rates_seed(),
-        DBT_PROJECT / "macros" / "aging.sql": provisioning.aging_bucket_macro(),
+        DBT_PROJECT / "macros" / "risk.sql": provisioning.risk_macros(),
+        DBT_PROJECT / "seeds" / "aging_buckets.csv": delinquency.aging_buckets_seed(),
+        DBT_PROJECT / "macros" / "aging.sql": delinquency.aging_bucket_macro(),
     }
 
 

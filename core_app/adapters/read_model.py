@@ -106,12 +106,20 @@ class PostgresReadModel:
         ).fetchone()
         return None if row is None else int(row[0])
 
+    def price_on(self, day: date) -> int | None:
+        row = self.conn.execute(
+            "SELECT (event ->> 'price_cents')::bigint FROM btc_price_events "
+            "WHERE (recorded_at AT TIME ZONE 'UTC')::date <= %s "
+            "ORDER BY recorded_at DESC, global_position DESC LIMIT 1",
+            (day,),
+        ).fetchone()
+        return None if row is None else int(row[0])
+
     def facility_arrears(self, day: date) -> dict[UUID, Arrears]:
         rows = self.conn.execute(
             """
             SELECT (i.event ->> 'facility_id')::uuid,
-                   max(greatest(%(day)s::date - (i.event ->> 'due_date')::date, 0)),
-                   bool_or((i.event ->> 'defaulted_date')::date <= %(day)s::date)
+                   max(greatest(%(day)s::date - (i.event ->> 'due_date')::date, 0))
               FROM obligation_events i
              WHERE i.event_type = 'initialized'
                AND NOT EXISTS (SELECT 1 FROM obligation_events c
@@ -120,4 +128,4 @@ class PostgresReadModel:
             """,
             {"day": day},
         ).fetchall()
-        return {row[0]: Arrears(int(row[1]), bool(row[2])) for row in rows}
+        return {row[0]: Arrears(int(row[1])) for row in rows}

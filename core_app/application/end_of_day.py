@@ -90,15 +90,17 @@ class EndOfDay:
             uow.commit()
 
     def _true_up_allowance(self, uow: UnitOfWork, day: date) -> int:
-        """Book the change that brings the allowance to the policy's required provision."""
+        """Book the change that brings the allowance to the policy's required provision, with
+        the collateral valued at the price in force on `day` (as the warehouse values it)."""
         booked = uow.ledger.balance(ALLOWANCE.id, for_update=True)
         facilities = {f: facility_ledger(f) for f in uow.read.open_facility_ids()}
         arrears = uow.read.facility_arrears(day)
+        price = uow.read.price_on(day) or 0  # no price yet: the collateral counts for nothing
         balances = uow.ledger.balances_of(
             [
                 a.id
                 for accounts in facilities.values()
-                for a in (accounts.loans_receivable, accounts.interest_receivable)
+                for a in (accounts.loans_receivable, accounts.interest_receivable, accounts.collateral)
             ]
         )
         required = required_allowance(
@@ -107,6 +109,8 @@ class EndOfDay:
                 principal=balances[accounts.loans_receivable.id],
                 interest=balances[accounts.interest_receivable.id],
                 arrears=arrears.get(facility_id, Arrears()),
+                collateral_sats=balances[accounts.collateral.id],
+                price_cents=price,
             )
             for facility_id, accounts in facilities.items()
         )

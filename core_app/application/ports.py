@@ -61,9 +61,13 @@ class ReadModel(Protocol):
         """The last BTC/USD price recorded, in USD cents per BTC."""
         ...
 
+    def price_on(self, day: date) -> int | None:
+        """The BTC/USD price in force on `day` (the last recorded by its end, UTC), USD cents per
+        BTC: what the warehouse values collateral at as of that date."""
+        ...
+
     def facility_arrears(self, day: date) -> dict[UUID, Arrears]:
-        """Per facility with an unpaid obligation: its worst one's days past due on `day`, and
-        whether one is past its default date."""
+        """Per facility with an unpaid obligation: its worst one's days past due on `day`."""
         ...
 
 

@@ -1,7 +1,7 @@
-{# Generated from core_app/domain/provisioning.py by `python -m core_app.contract`.
-   Do not edit. The risk category (aging bucket) of an amount `days_past_due` days
-   late. An obligation the core has defaulted (`defaulted`: a SQL condition) is in the
-   last category whatever its days, as the core classifies it. #}
+{# Generated from core_app/domain/delinquency.py by `python -m core_app.contract`.
+   Do not edit. The aging bucket of an amount `days_past_due` days late. An
+   obligation the core has defaulted (`defaulted`: a SQL condition) is in the last
+   bucket whatever its days. #}
 {% macro aging_bucket(days_past_due, defaulted='false') -%}
   case
       when {{ defaulted }} then '90+'

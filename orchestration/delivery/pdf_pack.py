@@ -63,13 +63,9 @@ def key_figures(tables: list[Table]) -> list[Figure]:
     provisions = by_name.get("loan_loss_provisions", [])
     if provisions:
         exposure = sum(r["exposure_cents"] for r in provisions)
-        npl = sum(
-            r["exposure_cents"]
-            for r in provisions
-            if r["bucket_order"] == max(p["bucket_order"] for p in provisions)
-        )
+        npl = sum(r["exposure_cents"] for r in provisions if r["is_non_performing"])
         allowance = sum(r["required_provision_cents"] for r in provisions)
-        figures.append(Figure("NPL ratio (90+ / gross exposure)", _ratio(npl, exposure)))
+        figures.append(Figure("NPL ratio (over 90 days past due / gross exposure)", _ratio(npl, exposure)))
         figures.append(Figure("Coverage (allowance / NPL)", _ratio(allowance, npl)))
     collateral = by_name.get("collateral_monitoring", [])
     if collateral:

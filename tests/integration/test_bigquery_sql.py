@@ -68,7 +68,7 @@ def test_seed_types_must_be_bigquery_types(checked) -> None:
     check, _, _ = checked
     assert seed_type_problems(check.manifest) == []
     seeds = json.loads(json.dumps(check.manifest))
-    seeds["nodes"]["seed.lana.provision_rates"]["config"]["column_types"]["aging_bucket"] = "varchar(16)"
+    seeds["nodes"]["seed.lana.provision_rates"]["config"]["column_types"]["risk_category"] = "varchar(16)"
     assert [p.node for p in seed_type_problems(seeds)] == ["seed.lana.provision_rates"]
 
 

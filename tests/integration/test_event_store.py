@@ -193,3 +193,24 @@ def test_the_aggregates_agree_in_the_domain_the_schema_the_tap_and_the_checks(co
     assert tables - {"outbox"} == set(AGGREGATE_TYPES)
     assert set(EXTRACTED) == set(AGGREGATE_TYPES)
     assert {aggregate for aggregate, _ in registered_events()} == set(AGGREGATE_TYPES)
+
+
+def test_the_price_in_force_on_a_day_is_the_last_recorded_by_its_end(
+    bank: Bank, clock: BusinessClock
+) -> None:
+    """What the end of day values collateral at when it closes a day late (and the warehouse as of
+    that date): never a price recorded after the day, whatever has been recorded since."""
+    start = clock.now()
+    read = bank.ctx.db.read
+    assert read.price_on(start.date()) is None
+    bank.treasury.record_price(100_000_00)
+    clock.set(start.replace(hour=23, minute=59))
+    bank.treasury.record_price(90_000_00)
+    clock.set(start + timedelta(days=2))
+    bank.treasury.record_price(80_000_00)
+    assert [read.price_on(start.date() + timedelta(days=d)) for d in (-1, 0, 1, 2)] == [
+        None,
+        90_000_00,
+        90_000_00,
+        80_000_00,
+    ]

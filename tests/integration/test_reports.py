@@ -22,9 +22,10 @@ from tests.helpers import TERMS
 AS_OF = "2025-02-28"  # the scenario's reports; other dates are built by some tests
 JAN_INTEREST = 10_192  # 10,000.00 x 12% x 31/365 = 101.9178... -> 101.92
 FEB_INTEREST = 9_205  # 10,000.00 x 12% x 28/365 = 92.0547... -> 92.05
-# The allowance on 28 February: the facility is current, 1% of (10,000.00 + 92.05) = 100.9205 -> 100.92
-# (it was 5% while January's interest was late, released on 20 February: net, this is the expense)
-ALLOWANCE = 10_092
+# The allowance on 28 February: none. The facility is current (A1, 0%); while January's interest
+# was 8 to 19 days late it was A2 (1%) of what the collateral leaves uncovered, nothing: 0.15 BTC at
+# 100,000.00 counts 10,500.00 (less 30%) against 10,101.92 to 10,164.39 owed.
+ALLOWANCE = 0
 
 
 def _onboard(bank: Bank, email: str, country: str, kind: CustomerType):
@@ -108,7 +109,7 @@ def test_loan_portfolio(scenario) -> None:
             date(2025, 4, 1),
             0,
             0,
-            "current",
+            "A1",
         )
     ]
 
@@ -128,16 +129,15 @@ def test_income_statement(scenario) -> None:
         "Net income": JAN_INTEREST + FEB_INTEREST + 100_00 - ALLOWANCE,
     }
     assert {prior for _, _, prior in year_to_date} == {0}  # the bank opened in 2025: nothing a year earlier
-    # February: its interest, and the allowance 10 cents lower than on 31 January (1% of
-    # 10,101.92 -> 101.02 then; 100.92 now): a release, a negative expense.
+    # February: its interest, and no provision (none in January either).
     month_to_date = _rows(scenario["warehouse"], query, (AS_OF, "month_to_date"))
     assert {line: amount for line, amount, _ in month_to_date} == {
         "Interest income": FEB_INTEREST,
         "Fee income": 0,
-        "Loan loss provision expense": ALLOWANCE - 10_102,
+        "Loan loss provision expense": 0,
         "Total revenue": FEB_INTEREST,
-        "Total expenses": ALLOWANCE - 10_102,
-        "Net income": FEB_INTEREST - (ALLOWANCE - 10_102),
+        "Total expenses": 0,
+        "Net income": FEB_INTEREST,
     }
 
 
@@ -880,7 +880,7 @@ def test_a_corrupted_value_in_a_regulatory_file_blocks_the_whole_delivery(scenar
         assert xml_errors(f"{table}.xml", (folder / paths[table]).read_bytes(), schema) == []
     credit = (folder / named["regulatory_credit_reference"]).read_text()
     assert f"<reference>{scenario['facility']}</reference>" in credit
-    assert "<risk_category>current</risk_category>" in credit
+    assert "<risk_category>A1</risk_category>" in credit
     # The supervisor's file names the borrower, from the restricted raw layer; the report table
     # analysts read holds no name or tax id.
     assert (

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date
 from types import TracebackType
 from typing import Self, TypeVar
 from uuid import UUID
@@ -31,6 +31,7 @@ from core_app.domain.ledger import (
     balance_on_normal_side,
     require_not_negative,
 )
+from core_app.domain.price import BtcPrice
 from core_app.domain.provisioning import Arrears
 
 A = TypeVar("A", bound=Aggregate)
@@ -74,6 +75,7 @@ class FakeLedger:
 @dataclass
 class FakeReadModel:
     streams: dict[tuple[str, UUID], Stream]
+    prices_recorded: list[tuple[date, int]] = field(default_factory=list)  # (UTC date, cents)
 
     def _of(self, aggregate_type: str) -> dict[UUID, Stream]:
         return {i: s for (t, i), s in self.streams.items() if t == aggregate_type}
@@ -134,6 +136,10 @@ class FakeReadModel:
         prices = [s[-1].price_cents for s in self._of("btc_price").values()]  # type: ignore[attr-defined]
         return prices[-1] if prices else None
 
+    def price_on(self, day: date) -> int | None:
+        prices = [price for recorded_on, price in self.prices_recorded if recorded_on <= day]
+        return prices[-1] if prices else None
+
     def facility_arrears(self, day: date) -> dict[UUID, Arrears]:
         arrears: dict[UUID, Arrears] = {}
         for stream in self._obligations().values():
@@ -142,8 +148,7 @@ class FakeReadModel:
                 continue
             worst = arrears.get(start.facility_id, Arrears())  # type: ignore[attr-defined]
             arrears[start.facility_id] = Arrears(  # type: ignore[attr-defined]
-                max(worst.days_past_due, (day - start.due_date).days),  # type: ignore[attr-defined]
-                worst.defaulted or start.defaulted_date <= day,  # type: ignore[attr-defined]
+                max(worst.days_past_due, (day - start.due_date).days)  # type: ignore[attr-defined]
             )
         return arrears
 
@@ -220,6 +225,8 @@ class FakeUnitOfWork:
             if aggregate.pending:
                 key = (aggregate.aggregate_type, aggregate.id)
                 self.db.streams[key] = [*self.db.streams.get(key, []), *aggregate.pending]
+                if isinstance(aggregate, BtcPrice):  # when, as the event store's recorded_at
+                    self.db.read.prices_recorded.append((_utc_date(self.db.clock), aggregate.price_cents))
                 self.db.stats.events += len(aggregate.pending)
                 aggregate.mark_stored()
         self.db.commits += 1
@@ -227,6 +234,10 @@ class FakeUnitOfWork:
         self.db.stats.ledger_transactions += len(self._postings)
         self.db.stats.ledger_entries += sum(len(t.entries) for t in self._postings)
         self._accounts, self._postings = [], []
+
+
+def _utc_date(clock: Clock) -> date:
+    return clock.now().astimezone(UTC).date()
 
 
 def fake_bank(clock: BusinessClock, seed: int = 1) -> tuple[Bank, FakeDatabase]:

@@ -55,10 +55,10 @@ def _loan(**change) -> dict:
         "annual_rate_bps": 1200,
         "principal_days_past_due": 0,
         "interest_days_past_due": 19,
-        "risk_category": "1-30",
-        "provision_cents": 45_460,
+        "risk_category": "A2",
+        "provision_cents": 0,  # 10,500.00 of the collateral counted (less 30%) covers it all
         "collateral_value_cents": 15_000_00,
-        "net_risk_cents": -5_907_95,
+        "net_risk_cents": 0,
     }
     return {**row, **change}
 
@@ -139,7 +139,7 @@ def test_a_good_delivery_passes(specs) -> None:
         # an unknown code
         (
             "regulatory_credit_reference",
-            [_loan(risk_category="D1")],
+            [_loan(risk_category="90+")],  # an aging bucket, not an NCB-022 category
             None,
             "/creditReference/loan[1]/risk_category: value must be one of",
         ),

@@ -15,7 +15,7 @@ select
     p.bucket_order,
     count(b.obligation_id) as obligations,
     cast(coalesce(sum(b.outstanding), 0) as {{ dbt.type_bigint() }}) as outstanding_cents
-from {{ ref('provision_rates') }} p
+from {{ ref('aging_buckets') }} p
 cross join {{ ref('int_report_date') }} r
 left join buckets b on b.aging_bucket = p.aging_bucket
 group by r.as_of_date, p.aging_bucket, p.bucket_order

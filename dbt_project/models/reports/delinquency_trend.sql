@@ -72,6 +72,6 @@ select
     cast(coalesce(sum(b.outstanding), 0) as {{ dbt.type_bigint() }}) as outstanding_cents
 from snapshots s
 cross join report r
-cross join {{ ref('provision_rates') }} p
+cross join {{ ref('aging_buckets') }} p
 left join bucketed b on b.snapshot_date = s.snapshot_date and b.aging_bucket = p.aging_bucket
 group by r.as_of_date, s.snapshot_date, p.aging_bucket, p.bucket_order

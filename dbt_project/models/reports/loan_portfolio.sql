@@ -1,8 +1,8 @@
 -- Grain: one row per live credit facility (activated on or before the report date and not closed;
 -- closed ones stay in the earlier dates' rows). The borrower's whole exposure is classified by
--- its worst obligation: days past due and risk category (an aging bucket; a defaulted obligation
--- puts the facility in the last one), with the provision the policy requires and whether the
--- facility has stopped accruing interest (non-accrual, from its first default).
+-- its worst obligation: days past due and NCB-022 risk category, with the collateral's value, the
+-- exposure it leaves and the reserve the policy requires, and whether the facility has stopped
+-- accruing interest (non-accrual, from its first default).
 select
     r.as_of_date,
     f.facility_id,
@@ -20,7 +20,9 @@ select
     f.principal_repaid,
     k.days_past_due,
     k.risk_category,
-    k.bucket_order as risk_order,
+    k.category_order as risk_order,
+    k.collateral_value as collateral_value_cents,
+    k.net_exposure as net_exposure_cents,
     k.required_provision as required_provision_cents,
     f.non_accrual_since is not null as is_non_accrual,
     f.non_accrual_since

@@ -1,7 +1,8 @@
 -- Grain: one row per loan (credit facility) with principal outstanding on the report date: the
 -- borrower's pseudonymous id, amounts, dates, rate, days past due of principal and of interest,
--- risk category and provision (the provisioning policy), collateral value and net risk
--- (exposure - collateral value), in USD cents. Delivered as XML, validated against its XSD.
+-- NCB-022 risk category and reserve (the provisioning policy), collateral value and net risk
+-- (exposure less the collateral the policy counts), in USD cents. Delivered as XML, validated
+-- against its XSD.
 with late as (
     select
         facility_id,
@@ -27,12 +28,10 @@ select
     coalesce(l.interest_days, 0) as interest_days_past_due,
     k.risk_category,
     k.required_provision as provision_cents,
-    {{ lana.btc_value_cents('f.collateral_sats', 'p.price_cents') }} as collateral_value_cents,
-    cast(k.exposure - {{ lana.btc_value_cents('f.collateral_sats', 'p.price_cents') }}
-        as {{ dbt.type_bigint() }}) as net_risk_cents
+    k.collateral_value as collateral_value_cents,
+    k.net_exposure as net_risk_cents
 from {{ ref('int_credit_facilities') }} f
 inner join {{ ref('int_facility_risk') }} k on k.facility_id = f.facility_id
 left join late l on l.facility_id = f.facility_id
-cross join {{ ref('int_btc_price') }} p
 cross join {{ ref('int_report_date') }} r
 where f.ledger_principal > 0
