@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
+from core_app.domain.day_bands import DayBand, case_lines
 from core_app.domain.money import collateral_value_cents
 
 BASIS_POINTS = 10_000
@@ -33,16 +34,8 @@ NON_PERFORMING_AFTER_DAYS = 90
 
 
 @dataclass(frozen=True)
-class RiskCategory:
-    name: str
-    order: int
-    min_days_past_due: int
-    max_days_past_due: int | None  # None: no upper bound (the last category)
+class RiskCategory(DayBand):
     provision_rate_bps: int
-
-    def holds(self, days_past_due: int) -> bool:
-        upper = self.max_days_past_due
-        return days_past_due >= self.min_days_past_due and (upper is None or days_past_due <= upper)
 
     @property
     def non_performing(self) -> bool:
@@ -117,8 +110,7 @@ def required_allowance(exposures: Iterable[Exposure]) -> int:
 
 def provision_rates_seed() -> str:
     rows = [
-        f"{c.name},{c.order},{c.min_days_past_due},"
-        f"{'' if c.max_days_past_due is None else c.max_days_past_due},{c.provision_rate_bps},"
+        f"{c.name},{c.order},{c.min_days_past_due},{c.upper_bound},{c.provision_rate_bps},"
         f"{str(c.non_performing).lower()}"
         for c in RISK_CATEGORIES
     ]
@@ -130,11 +122,6 @@ def provision_rates_seed() -> str:
 
 
 def risk_macros() -> str:
-    whens = [
-        f"      when {{{{ days_past_due }}}} <= {c.max_days_past_due} then '{c.name}'"
-        for c in RISK_CATEGORIES
-        if c.max_days_past_due is not None
-    ]
     return (
         "\n".join(
             [
@@ -143,8 +130,7 @@ def risk_macros() -> str:
                 "   obligation is `days_past_due` days late. #}",
                 "{% macro risk_category(days_past_due) -%}",
                 "  case",
-                *whens,
-                f"      else '{RISK_CATEGORIES[-1].name}'",
+                *case_lines(RISK_CATEGORIES),
                 "  end",
                 "{%- endmacro %}",
                 "",
