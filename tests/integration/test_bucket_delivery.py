@@ -47,7 +47,11 @@ def emulator():
             time.sleep(0.2)
     yield f"http://127.0.0.1:{port}"
     server.terminate()
-    server.wait(timeout=10)
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:  # its werkzeug server may ignore SIGTERM while busy
+        server.kill()
+        server.wait(timeout=10)
 
 
 def _delivery(folder: Path, files: dict[str, bytes]) -> Path:
