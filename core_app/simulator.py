@@ -22,12 +22,12 @@ from core_app.domain.customer import CustomerType
 from core_app.domain.errors import DomainError, InsufficientFunds
 from core_app.domain.money import BPS, SATS_PER_BTC
 from core_app.domain.terms import FacilityTerms
+from core_app.simulated_price import BtcPriceWalk
 
 COUNTRIES = ("US", "US", "US", "SV", "SV", "GB", "DE", "MX", "AR", "CA")
 FIRST_NAMES = ("Ana", "Ben", "Chloé", "Diego", "Eva", "Farid", "Grace", "Hugo", "Iris", "José", "Kai", "Lena")
 LAST_NAMES = ("Alvarez", "Brown", "Chen", "Díaz", "Evans", "Fischer", "García", "Hughes", "Ito", "Jones")
 AML_THRESHOLD_CENTS = 10_000_00
-START_PRICE_CENTS = 60_000_00
 PRODUCTS = (  # duration months, annual rate bps, fee bps
     (3, 900, 50),
     (6, 1100, 75),
@@ -111,7 +111,8 @@ class Simulator:
         self.rng = Random(f"simulation:{config.seed}")
         self.progress = progress or (lambda message: print(message, file=sys.stderr, flush=True))
         self.customers: list[SimCustomer] = []
-        self.price = START_PRICE_CENTS
+        self.market = BtcPriceWalk(config.seed)
+        self.price = self.market.price
         self.rejected = 0
         self._tick = 0
         self._day = config.start
@@ -189,11 +190,7 @@ class Simulator:
     # -- market ---------------------------------------------------------------------------------
 
     def _move_price(self) -> None:
-        # Daily moves of a few percent with occasional crashes: enough to trigger margin calls.
-        change_bps = self.rng.randint(-350, 370)
-        if self.rng.randrange(100) < 3:
-            change_bps = self.rng.randint(-2_000, -800)
-        self.price = max(1_000_00, self.price * (BPS + change_bps) // BPS)
+        self.price = self.market.next_day()
         self._at(0, 5)
         self.bank.treasury.record_price(self.price, "simulated-exchange")
 
