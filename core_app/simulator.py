@@ -112,7 +112,6 @@ class Simulator:
         self.progress = progress or (lambda message: print(message, file=sys.stderr, flush=True))
         self.customers: list[SimCustomer] = []
         self.market = BtcPriceWalk(config.seed)
-        self.price = self.market.price
         self.rejected = 0
         self._tick = 0
         self._day = config.start
@@ -189,8 +188,13 @@ class Simulator:
 
     # -- market ---------------------------------------------------------------------------------
 
+    @property
+    def price(self) -> int:
+        """Today's BTC/USD price on the simulated exchange, USD cents per BTC."""
+        return self.market.price
+
     def _move_price(self) -> None:
-        self.price = self.market.next_day()
+        self.market.next_day()
         self._at(0, 5)
         self.bank.treasury.record_price(self.price, "simulated-exchange")
 

@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from core_app.domain.day_bands import DayBand, case_lines
-from core_app.domain.money import collateral_value_cents
+from core_app.domain.money import BPS, collateral_value_cents
 
-BASIS_POINTS = 10_000
 # The share of the collateral's market value the reserve does not count on: bitcoin has lost a
 # third of its value within days (March 2020), and a liquidation sells into that market.
 COLLATERAL_HAIRCUT_BPS = 3_000
@@ -88,7 +87,7 @@ class Exposure:
     @property
     def collateral_counted(self) -> int:
         """The value less the haircut, rounded down: the reserve never counts a cent more."""
-        return self.collateral_value * (BASIS_POINTS - COLLATERAL_HAIRCUT_BPS) // BASIS_POINTS
+        return self.collateral_value * (BPS - COLLATERAL_HAIRCUT_BPS) // BPS
 
     @property
     def net_exposure(self) -> int:
@@ -98,7 +97,7 @@ class Exposure:
     def required_provision(self) -> int:
         """The net exposure times the category's rate, in cents, rounded half up per facility."""
         amount = self.net_exposure * self.category.provision_rate_bps
-        return (amount + BASIS_POINTS // 2) // BASIS_POINTS
+        return (amount + BPS // 2) // BPS
 
 
 def required_allowance(exposures: Iterable[Exposure]) -> int:

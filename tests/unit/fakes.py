@@ -133,8 +133,7 @@ class FakeReadModel:
         return changing
 
     def latest_price_cents(self) -> int | None:
-        prices = [s[-1].price_cents for s in self._of("btc_price").values()]  # type: ignore[attr-defined]
-        return prices[-1] if prices else None
+        return self.prices_recorded[-1][1] if self.prices_recorded else None
 
     def price_on(self, day: date) -> int | None:
         prices = [price for recorded_on, price in self.prices_recorded if recorded_on <= day]

@@ -8,10 +8,10 @@ select
     f.facility_id as reference,
     f.collateral_sats,
     {{ lana.btc_value_cents('f.pledged_sats', 'f.pledge_price_cents') }} as pledge_value_cents,
-    {{ lana.btc_value_cents('f.collateral_sats', 'p.price_cents') }} as market_value_cents,
+    k.collateral_value as market_value_cents,
     p.priced_at as valued_at,
-    cast(floor(cast({{ lana.btc_value_cents('f.collateral_sats', 'p.price_cents') }} as {{ dbt.type_numeric() }})
-        * 10000 / k.exposure) as {{ dbt.type_bigint() }}) as coverage_bps
+    cast(floor(cast(k.collateral_value as {{ dbt.type_numeric() }}) * 10000 / k.exposure)
+        as {{ dbt.type_bigint() }}) as coverage_bps
 from {{ ref('int_credit_facilities') }} f
 inner join {{ ref('int_facility_risk') }} k on k.facility_id = f.facility_id
 cross join {{ ref('int_btc_price') }} p
