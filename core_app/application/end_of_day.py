@@ -1,5 +1,5 @@
 """The daily batch: obligation status and non-accrual, interest accrual and posting, maturity,
-closing facilities, and the loan-loss allowance trued up to the provisioning policy.
+liquidations, closing facilities, and the loan-loss allowance trued up to the provisioning policy.
 
 It is driven by a business date, never by the wall clock, and is idempotent per date: a second run
 for the same day finds nothing left to do.
@@ -19,7 +19,9 @@ from core_app.domain.credit_facility import CreditFacility, FacilityStatus
 from core_app.domain.errors import InvalidState
 from core_app.domain.interest_accrual import InterestAccrualCycle, open_cycle_for
 from core_app.domain.ledger import ALLOWANCE, facility_ledger
+from core_app.domain.liquidation import LiquidationTrigger, Owed, Sale, sats_to_restore
 from core_app.domain.obligation import Obligation, ObligationStatus, ObligationType
+from core_app.domain.payment import Payment, allocate
 from core_app.domain.provisioning import Arrears, Exposure, required_allowance
 
 
@@ -34,6 +36,7 @@ class EndOfDayReport:
     became_overdue: int = 0
     defaulted: int = 0
     non_accrual: int = 0
+    liquidations: int = 0
     closed: int = 0
     allowance_change: int = 0  # cents booked to the allowance (negative: released)
     settled_entries: int = 0  # entries brought into the running balances settled after commit
@@ -47,8 +50,11 @@ class EndOfDay:
         if day > self.ctx.today():
             raise InvalidState(f"cannot close {day} before it has started (today is {self.ctx.today()})")
         price = self.ctx.current_price()
+        # Collateral is sold at the price in force on the day closed (as the reserve values it).
+        sale_price = self.ctx.db.read.price_on(day)
         report = EndOfDayReport(day)
         read = self.ctx.db.read
+        to_liquidate: list[UUID] = []
         # Obligations first: a facility whose obligation defaults today accrues nothing from today.
         self._advance_obligations(day, report)
         # Facilities are processed in batches, one database transaction per batch: a batch is
@@ -63,11 +69,20 @@ class EndOfDay:
                 for facility in facilities:
                     report.facilities += 1
                     self._process_facility(uow, facility, day, price, report)
+                    if sale_price is not None and facility.liquidation_trigger(sale_price):
+                        to_liquidate.append(facility.id)
                 uow.commit()
         # Again for the obligations the cycles just posted (due already when a day is caught up);
         # only a posted cycle creates one, so most days skip this scan of every obligation due.
         if report.interest_posted:
             self._advance_obligations(day, report)
+        # Liquidations once every obligation of the day is written, so that the proceeds repay it.
+        for batch in _batches(to_liquidate):
+            with self.ctx.unit_of_work() as uow:
+                for facility in uow.load_many(CreditFacility, batch):
+                    assert sale_price is not None
+                    self._liquidate(uow, facility, day, sale_price, report)
+                uow.commit()
         for batch in _batches(read.repaid_matured_facility_ids()):
             with self.ctx.unit_of_work() as uow:
                 for facility in uow.load_many(CreditFacility, batch):
@@ -181,6 +196,98 @@ class EndOfDay:
                 if facility.stop_accruing(day, obligation.id):
                     report.non_accrual += 1
 
+    def _liquidate(
+        self, uow: UnitOfWork, facility: CreditFacility, day: date, price: int, report: EndOfDayReport
+    ) -> None:
+        """Sell collateral as the liquidation policy says and apply the proceeds (docs/accounting.md)."""
+        trigger = facility.liquidation_trigger(price)
+        if trigger is None:
+            return
+        assert facility.terms is not None and facility.deposit_account_id is not None
+        obligations = uow.load_many(Obligation, uow.read.open_obligation_ids(facility.id))
+        sats = facility.collateral_sats
+        if trigger is LiquidationTrigger.CVL_BELOW_LIQUIDATION:
+            sats = sats_to_restore(sats, price, _owed(obligations), facility.terms.initial_cvl_bps)
+        sale = Sale(sats, price)
+        if sats == facility.collateral_sats and facility.current_cycle is not None:
+            cycle = uow.load(InterestAccrualCycle, facility.current_cycle.cycle_id)
+            if sale.proceeds >= _owed(obligations).total + cycle.accrued:
+                obligations.extend(self._end_accruing(uow, facility, cycle, day))
+        applied = min(sale.proceeds, _owed(obligations).total)
+        payment_id = self.ctx.new_id() if applied else None
+        liquidation_id = self.ctx.new_id()
+        surplus = facility.record_liquidation(liquidation_id, trigger, day, sale, payment_id, applied)
+        uow.post(
+            postings.collateral_liquidated(
+                self.ctx.new_id(),
+                facility.id,
+                facility_ledger(facility.id),
+                facility.deposit_account_id,
+                sale.sats,
+                surplus,
+                day,
+                liquidation_id,
+            )
+        )
+        if payment_id is not None:
+            self._apply_proceeds(uow, facility, payment_id, applied, obligations, day, price)
+        facility.reassess_collateralization(price)
+        report.liquidations += 1
+        if facility.close_when_settled(owes_anything=any(o.is_open() for o in obligations)):
+            report.closed += 1
+
+    def _apply_proceeds(
+        self,
+        uow: UnitOfWork,
+        facility: CreditFacility,
+        payment_id: UUID,
+        amount: int,
+        obligations: list[Obligation],
+        day: date,
+        price: int,
+    ) -> None:
+        """Proceeds applied as any payment: interest before principal, earliest due first."""
+        allocations = allocate(amount, obligations)
+        payment = Payment.receive(payment_id, facility.id, amount, allocations)
+        for allocation in allocations:
+            allocation.obligation.allocate(payment.id, allocation.amount)
+        uow.add(payment)
+        facility.record_payment(payment.id, payment.interest_amount, payment.principal_amount, price)
+        uow.post(
+            postings.payment_received(
+                self.ctx.new_id(),
+                payment.id,
+                facility_ledger(facility.id),
+                payment.interest_amount,
+                payment.principal_amount,
+                day,
+            )
+        )
+
+    def _end_accruing(
+        self, uow: UnitOfWork, facility: CreditFacility, cycle: InterestAccrualCycle, day: date
+    ) -> list[Obligation]:
+        """Post the open cycle's interest as an obligation due today and open no further cycle:
+        the sale repays everything and the facility closes."""
+        assert facility.terms is not None
+        obligation: Obligation | None = None
+        if cycle.accrued > 0:
+            obligation = Obligation.create(
+                self.ctx.new_id(),
+                facility_id=facility.id,
+                obligation_type=ObligationType.INTEREST,
+                amount=cycle.accrued,
+                reference_id=cycle.id,
+                due_date=day,
+                terms=facility.terms,
+            )
+            obligation.advance_to(day)
+            uow.add(obligation)
+        obligation_id = None if obligation is None else obligation.id
+        cycle.post_early(day, obligation_id)
+        facility.record_interest_posted(cycle.id, cycle.accrued, obligation_id, None)
+        return [] if obligation is None else [obligation]
+
     def _close(self, uow: UnitOfWork, facility: CreditFacility, day: date, report: EndOfDayReport) -> None:
         if facility.status is not FacilityStatus.MATURED or facility.principal_outstanding:
             return
@@ -192,6 +299,11 @@ class EndOfDay:
                 )
             )
         report.closed += 1
+
+
+def _owed(obligations: list[Obligation]) -> Owed:
+    interest = sum(o.outstanding for o in obligations if o.obligation_type is ObligationType.INTEREST)
+    return Owed(interest, sum(o.outstanding for o in obligations) - interest)
 
 
 def _batches(ids: list[UUID], size: int = 250) -> list[list[UUID]]:

@@ -11,6 +11,7 @@ from uuid import UUID
 from core_app.domain.aggregate import Aggregate
 from core_app.domain.errors import InvalidAmount, InvalidState, LimitExceeded
 from core_app.domain.events import DomainEvent, register
+from core_app.domain.liquidation import LiquidationTrigger, Sale
 from core_app.domain.money import MAX_COLLATERAL_SATS, Cents, Sats, cvl_bps, require_positive
 from core_app.domain.terms import FacilityTerms, accrual_period, add_months
 
@@ -122,6 +123,27 @@ class NonAccrualStarted(DomainEvent):
     obligation_id: UUID  # the defaulted obligation that put the facility on non-accrual
 
 
+class CollateralLiquidated(DomainEvent):
+    """Collateral sold by the bank (docs/accounting.md, Liquidation): the sale, and where its
+    proceeds went (a payment of the obligations, then the borrower's deposit account)."""
+
+    event_type: ClassVar[str] = "collateral_liquidated"
+    public_name: ClassVar[str | None] = "credit_facility.collateral_liquidated"
+
+    liquidation_id: UUID
+    trigger: LiquidationTrigger
+    liquidated_on: date
+    sats_sold: Sats
+    collateral_sats: Sats  # what the facility still holds after the sale
+    price_cents: Cents  # the day's BTC/USD price the satoshis were sold at
+    sale_value: Cents  # the satoshis' value at that price, rounded down to the cent
+    fee: Cents  # the exchange's, borne by the borrower
+    proceeds: Cents  # sale value less fee: what reached the bank
+    payment_id: UUID | None  # the payment that applied them to the obligations
+    applied: Cents  # to the obligations (the payment's amount)
+    surplus: Cents  # to the borrower's deposit account
+
+
 class FacilityMatured(DomainEvent):
     event_type: ClassVar[str] = "matured"
     public_name: ClassVar[str | None] = "credit_facility.matured"
@@ -146,6 +168,7 @@ register(
     PaymentRecorded,
     CollateralizationChanged,
     NonAccrualStarted,
+    CollateralLiquidated,
     FacilityMatured,
     FacilityCompleted,
 )
@@ -281,16 +304,17 @@ class CreditFacility(Aggregate):
         self.reassess_collateralization(price_cents)
 
     def record_interest_posted(
-        self, cycle_id: UUID, amount: int, obligation_id: UUID | None, next_cycle_id: UUID
+        self, cycle_id: UUID, amount: int, obligation_id: UUID | None, next_cycle_id: UUID | None
     ) -> CurrentCycle | None:
-        """Close the current cycle; start the next one unless the facility reaches maturity."""
+        """Close the current cycle; start the next one unless the facility reaches maturity (or
+        there is no next one: a liquidation of everything ends accruing)."""
         cycle = self.current_cycle
         if cycle is None or cycle.cycle_id != cycle_id:
             raise InvalidState(f"cycle {cycle_id} is not the open cycle of facility {self.id}")
         self.record(InterestPosted(cycle_id=cycle_id, amount=amount, obligation_id=obligation_id))
         next_start = date.fromordinal(cycle.period_end.toordinal() + 1)
         assert self.maturity_date is not None
-        if next_start < self.maturity_date:
+        if next_cycle_id is not None and next_start < self.maturity_date:
             self._start_cycle(next_cycle_id, cycle.idx + 1, next_start)
         return self.current_cycle
 
@@ -342,6 +366,60 @@ class CreditFacility(Aggregate):
         released = self.collateral_sats
         self.record(FacilityCompleted(collateral_released_sats=released))
         return released
+
+    def liquidation_trigger(self, price_cents: int) -> LiquidationTrigger | None:
+        """Why the policy (core_app/domain/liquidation.py) sells this facility's collateral at
+        `price_cents` today, if it does."""
+        if not self.is_open() or self.collateral_sats == 0:
+            return None
+        if self.non_accrual_since is not None:
+            return LiquidationTrigger.OBLIGATION_DEFAULTED
+        ratio = cvl_bps(self.collateral_sats, price_cents, self.principal_outstanding)
+        if ratio is not None and ratio < self._terms().liquidation_cvl_bps:
+            return LiquidationTrigger.CVL_BELOW_LIQUIDATION
+        return None
+
+    def record_liquidation(
+        self,
+        liquidation_id: UUID,
+        trigger: LiquidationTrigger,
+        today: date,
+        sale: Sale,
+        payment_id: UUID | None,
+        applied: int,
+    ) -> int:
+        """Record a sale of collateral and where its proceeds went; returns the surplus."""
+        if not 0 < sale.sats <= self.collateral_sats:
+            raise InvalidState(
+                f"facility {self.id} holds {self.collateral_sats} sats, cannot sell {sale.sats}"
+            )
+        if not 0 <= applied <= sale.proceeds:
+            raise InvalidState(f"{applied} cents applied out of {sale.proceeds} cents of proceeds")
+        surplus = sale.proceeds - applied
+        self.record(
+            CollateralLiquidated(
+                liquidation_id=liquidation_id,
+                trigger=trigger,
+                liquidated_on=today,
+                sats_sold=sale.sats,
+                collateral_sats=self.collateral_sats - sale.sats,
+                price_cents=sale.price_cents,
+                sale_value=sale.value,
+                fee=sale.fee,
+                proceeds=sale.proceeds,
+                payment_id=payment_id,
+                applied=applied,
+                surplus=surplus,
+            )
+        )
+        return surplus
+
+    def close_when_settled(self, owes_anything: bool) -> bool:
+        """Close a facility a liquidation left with nothing owed and no collateral."""
+        if not self.is_open() or owes_anything or self.collateral_sats or self.principal_outstanding:
+            return False
+        self.record(FacilityCompleted(collateral_released_sats=0))
+        return True
 
     def reassess_collateralization(self, price_cents: int) -> None:
         exposure = self.exposure()
@@ -427,6 +505,8 @@ class CreditFacility(Aggregate):
                 self.collateralization = event.state
             case NonAccrualStarted():
                 self.non_accrual_since = event.started_on
+            case CollateralLiquidated():
+                self.collateral_sats = event.collateral_sats
             case FacilityMatured():
                 self.status = FacilityStatus.MATURED
             case FacilityCompleted():

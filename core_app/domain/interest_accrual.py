@@ -118,6 +118,13 @@ class InterestAccrualCycle(Aggregate):
             InterestAccrualsPosted(posted_on=self.period_end, total=self.accrued, obligation_id=obligation_id)
         )
 
+    def post_early(self, today: date, obligation_id: UUID | None) -> None:
+        """Post what the cycle has accrued up to `today`, its last day (a liquidation of all the
+        facility's collateral settles the interest accrued so far)."""
+        if self.posted or (self.last_accrued_on is not None and self.last_accrued_on != today):
+            raise InvalidState(f"cycle {self.id} has accrued up to {self.last_accrued_on}, not {today}")
+        self.record(InterestAccrualsPosted(posted_on=today, total=self.accrued, obligation_id=obligation_id))
+
     def apply(self, event: DomainEvent) -> None:
         match event:
             case AccrualCycleInitialized():

@@ -158,3 +158,27 @@ def allowance_adjusted(txn_id: UUID, business_day_id: UUID, change: int, on: dat
         entries = pairs((ALLOWANCE, PROVISION_EXPENSE, -change))
         template, text = "PROVISION_RELEASE", "Allowance released to the required provision"
     return LedgerTransaction(txn_id, template, on, business_day_id, text, entries)
+
+
+def collateral_liquidated(
+    txn_id: UUID,
+    facility_id: UUID,
+    accounts: FacilityAccounts,
+    deposit_account_id: UUID,
+    sats_sold: int,
+    surplus: int,
+    on: date,
+    liquidation_id: UUID,
+) -> LedgerTransaction:
+    """Collateral sold: it leaves the off-balance accounts; the part of the proceeds left once the
+    obligations are repaid (their own PAYMENT transaction) is the borrower's deposit."""
+    deposit = deposit_account_ledger(deposit_account_id)
+    return LedgerTransaction(
+        txn_id,
+        "COLLATERAL_LIQUIDATED",
+        on,
+        facility_id,
+        "Collateral sold; surplus to the borrower's deposit account",
+        pairs((COLLATERAL_OWED, accounts.collateral, sats_sold), (CASH, deposit, surplus)),
+        {"liquidation_id": str(liquidation_id), "deposit_account_id": str(deposit_account_id)},
+    )

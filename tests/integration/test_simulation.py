@@ -108,6 +108,7 @@ def test_simulation_produces_the_activity_reports_need(simulated: str) -> None:
     assert counts["defaulted_recorded"] > 0, "some borrowers default"
     assert counts["completed"] > 0, "obligations get paid"
     assert facility["completed"] > 0, "facilities are repaid and closed"
+    assert facility["collateral_liquidated"] > 0, "defaulted facilities' collateral is sold"
     assert facility["collateralization_changed"] > facility["activated"], "the price path moves ratios"
     assert withdrawals["cancelled"] > 0 and withdrawals["confirmed"] > 0
 
@@ -149,16 +150,21 @@ def test_every_stored_event_validates_against_its_published_schema(simulated: st
     assert checked > 1000 and invalid == []
 
 
-def test_the_allowance_equals_the_policy_s_provision_at_every_close(simulated: str) -> None:
+def test_the_allowance_is_the_policy_s_and_no_collateral_is_left_unsold_at_every_close(
+    simulated: str,
+) -> None:
     """Recomputed from the stored events and ledger entries alone, for every closed business day:
     each open facility's exposure on that day (loans and interest receivable), classified by its
     worst unpaid obligation then, less its collateral (BTC held that day at that day's price, as
-    the policy counts it), at the category's rate, equals the allowance booked by that day."""
+    the policy counts it), at the category's rate, equals the allowance booked by that day; and no
+    facility still holds collateral with a CVL below its liquidation threshold or a defaulted
+    obligation unpaid (the liquidation policy)."""
     from bisect import bisect_right
     from collections import defaultdict
     from datetime import date as Date
 
     from core_app.domain.ledger import ALLOWANCE, facility_ledger
+    from core_app.domain.money import cvl_bps
     from core_app.domain.provisioning import Arrears, Exposure
 
     with psycopg.connect(simulated) as conn:
@@ -183,6 +189,12 @@ def test_the_allowance_equals_the_policy_s_provision_at_every_close(simulated: s
                 "FROM credit_facility_events a WHERE a.event_type = 'activated'"
             )
         }
+        threshold = dict(
+            conn.execute(
+                "SELECT id, (event -> 'terms' ->> 'liquidation_cvl_bps')::int FROM credit_facility_events "
+                "WHERE event_type = 'initialized'"
+            ).fetchall()
+        )
         obligations = conn.execute(
             "SELECT i.id, (i.event ->> 'facility_id')::uuid, (i.event ->> 'amount')::bigint, "
             "(i.event ->> 'due_date')::date, (i.event ->> 'defaulted_date')::date, "
@@ -213,10 +225,13 @@ def test_the_allowance_equals_the_policy_s_provision_at_every_close(simulated: s
     categories_seen, netted = set(), 0
     for day in closed:
         arrears: dict = {}
-        for obligation, facility, amount, due, _defaulted, created in obligations:
+        in_default = set()
+        for obligation, facility, amount, due, defaulted, created in obligations:
             outstanding = amount - sum(a for on, a in paid[obligation] if on <= day)
             if created > day or outstanding <= 0:
                 continue
+            if defaulted <= day:
+                in_default.add(facility)
             worst = arrears.get(facility, Arrears())
             arrears[facility] = Arrears(max(worst.days_past_due, max((day - due).days, 0)))
         price = [cents for on, cents in prices if on <= day][-1]
@@ -236,6 +251,11 @@ def test_the_allowance_equals_the_policy_s_provision_at_every_close(simulated: s
         netted += sum(1 for e in exposures if 0 < e.net_exposure < e.principal + e.interest)
         booked = -debit_balance(ALLOWANCE.id, day)  # a credit balance
         assert booked == sum(e.required_provision for e in exposures), day
-    # 200 days went through every category but the last two (D2 from 151 days past due, E from
-    # 181: no obligation falls due early enough), and collateral reduced reserves (seed 7).
-    assert len(closed) == 200 and categories_seen >= {"A1", "A2", "B", "C1", "C2", "D1"} and netted > 0
+        for e in exposures:
+            if e.collateral_sats:
+                assert e.facility_id not in in_default, (day, e)
+                ratio = cvl_bps(e.collateral_sats, price, e.principal)
+                assert ratio is None or ratio >= threshold[e.facility_id], (day, e)
+    # 200 days went through the categories to C1 (a default at 90 days sells the collateral, which
+    # covers these loans: nothing is left to go on to C2), and collateral reduced reserves (seed 7).
+    assert len(closed) == 200 and categories_seen >= {"A1", "A2", "B", "C1"} and netted > 0

@@ -28,6 +28,9 @@ PRINCIPAL = 10_000_00
 JAN, FEB, MAR, APR, ONE_DAY = 10_192, 9_205, 10_192, 9_863, 329
 HALVED = 50_000_00  # USD cents per BTC
 COUNTED = 525_000  # 0.15 BTC at 50,000.00, less 30%
+# A liquidation threshold of 30% keeps the halved collateral (a CVL of 75%) from being sold, so
+# that the reserve's rules are seen alone (tests/unit/test_liquidation.py has the sales).
+UNSOLD = FacilityTerms.parse(**{**TERMS.model_dump(), "liquidation_cvl_bps": 3_000})
 
 
 @pytest.fixture
@@ -106,7 +109,7 @@ def test_the_reserve_is_the_category_s_rate_of_the_exposure_the_counted_collater
     assert Exposure(UUID(int=4), 123_50, 0, Arrears(8)).required_provision == 124
 
 
-def _halved_facility(bank: Bank, clock: BusinessClock, terms: FacilityTerms = TERMS) -> UUID:
+def _halved_facility(bank: Bank, clock: BusinessClock, terms: FacilityTerms = UNSOLD) -> UUID:
     borrower = active_facility(bank, terms=terms)
     bank.credit.disburse(borrower.facility_id, PRINCIPAL)
     bank.treasury.record_price(HALVED)
@@ -150,28 +153,33 @@ def test_the_reserve_values_the_collateral_at_the_price_in_force_on_the_day_it_c
     assert facility_id and ledger_totals(db) == {"USD": 0, "BTC": 0}
 
 
-def test_default_at_90_days_stops_accruing_and_the_category_follows_the_days(clock) -> None:
+def test_default_at_90_days_sells_the_collateral_and_the_category_follows_what_is_left(clock) -> None:
     bank, db = fake_bank(clock)
-    terms = FacilityTerms.parse(**{**TERMS.model_dump(), "duration_months": 6})
+    terms = FacilityTerms.parse(**{**UNSOLD.model_dump(), "duration_months": 6})
     facility_id = _halved_facility(bank, clock, terms)
-    allowance = _close_days(bank, clock, START, date(2025, 8, 1))
-    exposure = PRINCIPAL + JAN + FEB + MAR + APR + ONE_DAY  # 10,397.81 on 1 May; net 5,147.81
-    # 1 May: January's interest (due 1 February) is 89 days late: C1, 15% -> 772.1715 -> 772.17
+    allowance = _close_days(bank, clock, START, date(2025, 11, 29))
+    # 1 May: January's interest (due 1 February) is 89 days late: C1, 15% of 10,397.81 (principal,
+    # four months' interest and 1 May's) less 5,250.00 counted: 772.1715 -> 772.17
     assert allowance[date(2025, 5, 1)] == 77_217
-    # 2 May: 90 days; the core defaults it and stops accruing, still C1 (NCB-022 counts days)
-    assert allowance[date(2025, 5, 2)] == 77_217
-    # 3 May: 91 days, C2: 25% -> 1,286.9525 -> 1,286.95
-    assert allowance[date(2025, 5, 3)] == 128_695
-    # 31 July: 180 days, D2: 75% -> 3,860.8575 -> 3,860.86; 1 August: 181 days, E: all of it
-    assert allowance[date(2025, 7, 31)] == 386_086
-    assert allowance[date(2025, 8, 1)] == exposure - COUNTED == 514_781
+    # 2 May: 90 days; the core defaults it, stops accruing and sells all 0.15 BTC: 7,500.00 less
+    # the 2% fee, 7,350.00, repays the four months' interest (394.52) and 6,955.48 of principal.
+    # Left: 3,044.52 of principal (due 1 July) and 1 May's 3.29 (posted on 31 May), nothing past
+    # due, no collateral: A1, nothing reserved
+    assert allowance[date(2025, 5, 2)] == 0
+    left = PRINCIPAL - (7_350_00 - (JAN + FEB + MAR + APR)) + ONE_DAY
+    assert left == 304_781
+    # 9 June: May's interest (due 1 June) 8 days late: A2, 1% -> 30.4781 -> 30.48
+    assert allowance[date(2025, 6, 8)] == 0 and allowance[date(2025, 6, 9)] == 3_048
+    # 28 November: 180 days, D2: 75% -> 2,285.8575 -> 2,285.86; 29 November: 181 days, E: all
+    assert allowance[date(2025, 11, 28)] == 228_586
+    assert allowance[date(2025, 11, 29)] == left
     facility = bank.credit.facility(facility_id)
-    assert facility.non_accrual_since == date(2025, 5, 2)
+    assert facility.non_accrual_since == date(2025, 5, 2) and facility.collateral_sats == 0
     accrued_from_default = [
         t.entries[0].amount
         for t in db.ledger.transactions
         if t.template == "INTEREST_ACCRUAL" and t.effective_date >= date(2025, 5, 2)
     ]
     assert accrued_from_default == []  # no interest income after default
-    assert bank.end_of_day.run(date(2025, 8, 1)).allowance_change == 0  # a re-run books nothing
+    assert bank.end_of_day.run(date(2025, 11, 29)).allowance_change == 0  # a re-run books nothing
     assert ledger_totals(db) == {"USD": 0, "BTC": 0}

@@ -42,7 +42,7 @@ collateral as (
            case when event_type = 'completed' then 0 else collateral_sats end as collateral_sats,
            row_number() over (partition by facility_id order by sequence desc) as recency
     from events
-    where event_type in ('collateral_updated', 'completed')
+    where event_type in ('collateral_updated', 'collateral_liquidated', 'completed')
 ),
 
 non_accrual as (

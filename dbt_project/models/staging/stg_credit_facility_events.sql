@@ -46,5 +46,14 @@ select
     {{ lana.json_bigint('event', 'exposure') }} as exposure,
     {{ lana.json_bigint('event', 'collateral_released_sats') }} as collateral_released_sats,
     {{ lana.json_date('event', 'started_on') }} as started_on,
+    {{ lana.json_text('event', 'liquidation_id') }} as liquidation_id,
+    {{ lana.json_text('event', 'trigger') }} as liquidation_trigger,
+    {{ lana.json_date('event', 'liquidated_on') }} as liquidated_on,
+    {{ lana.json_bigint('event', 'sats_sold') }} as sats_sold,
+    {{ lana.json_bigint('event', 'sale_value') }} as sale_value,
+    {{ lana.json_bigint('event', 'fee') }} as fee,
+    {{ lana.json_bigint('event', 'proceeds') }} as proceeds,
+    {{ lana.json_bigint('event', 'applied') }} as applied,
+    {{ lana.json_bigint('event', 'surplus') }} as surplus,
     {{ lana.event_metadata_columns() }}
 from source
