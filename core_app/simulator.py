@@ -310,6 +310,15 @@ class Simulator:
         facility = self.bank.credit.facility(facility_id)
         if facility.status is FacilityStatus.CLOSED:
             return
+        if facility.status is FacilityStatus.WRITTEN_OFF:
+            # Collections: a written-off borrower may pay part of the loss, once (0.3% a day: about
+            # two in five within six months).
+            if not facility.recovered and rng.randrange(1000) < 3:
+                self._step()
+                self.bank.credit.recover(
+                    facility_id, max(1, facility.written_off * rng.randint(10, 40) // 100)
+                )
+            return
         if (
             facility.collateralization
             in (CollateralizationState.UNDER_MARGIN_CALL, CollateralizationState.UNDER_LIQUIDATION)

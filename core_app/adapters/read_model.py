@@ -32,10 +32,11 @@ class PostgresReadModel:
         return self.conn.execute(query, (business_day_id(day),)).fetchone() is not None
 
     def open_facility_ids(self) -> list[UUID]:
-        """Facilities activated and not yet closed, in a stable order."""
+        """Facilities activated and not yet closed or written off, in a stable order."""
         return self._ids(
             "SELECT id FROM credit_facility_events WHERE event_type = 'activated' "
-            "EXCEPT SELECT id FROM credit_facility_events WHERE event_type = 'completed' ORDER BY 1"
+            "EXCEPT SELECT id FROM credit_facility_events "
+            "WHERE event_type IN ('completed', 'written_off') ORDER BY 1"
         )
 
     def repaid_matured_facility_ids(self) -> list[UUID]:
@@ -43,11 +44,11 @@ class PostgresReadModel:
         return self._ids(
             "SELECT f.id FROM credit_facility_events f WHERE f.event_type = 'matured' "
             "AND NOT EXISTS (SELECT 1 FROM credit_facility_events c "
-            "                WHERE c.id = f.id AND c.event_type = 'completed') "
+            "                WHERE c.id = f.id AND c.event_type IN ('completed', 'written_off')) "
             "AND NOT EXISTS (SELECT 1 FROM obligation_events i "
             "                WHERE i.event_type = 'initialized' AND i.event ->> 'facility_id' = f.id::text "
-            "                AND NOT EXISTS (SELECT 1 FROM obligation_events c "
-            "                                WHERE c.id = i.id AND c.event_type = 'completed')) "
+            "                AND NOT EXISTS (SELECT 1 FROM obligation_events c WHERE c.id = i.id "
+            "                                AND c.event_type IN ('completed', 'written_off'))) "
             "ORDER BY f.id"
         )
 
@@ -59,7 +60,9 @@ class PostgresReadModel:
             "LEFT JOIN LATERAL (SELECT sum((a.event ->> 'amount')::bigint) AS paid FROM obligation_events a "
             "                   WHERE a.id = i.id AND a.event_type = 'payment_allocated') p ON true "
             "WHERE i.event_type = 'initialized' AND i.event ->> 'facility_id' = %s "
-            "AND (i.event ->> 'due_date')::date <= %s",
+            "AND (i.event ->> 'due_date')::date <= %s "
+            "AND NOT EXISTS (SELECT 1 FROM obligation_events w "
+            "                WHERE w.id = i.id AND w.event_type = 'written_off')",
             (str(facility_id), by),
         ).fetchone()
         return int(row[0]) if row else 0
@@ -69,7 +72,7 @@ class PostgresReadModel:
             "SELECT i.id FROM obligation_events i "
             "WHERE i.event_type = 'initialized' AND i.event ->> 'facility_id' = %s "
             "AND NOT EXISTS (SELECT 1 FROM obligation_events c "
-            "                WHERE c.id = i.id AND c.event_type = 'completed') "
+            "                WHERE c.id = i.id AND c.event_type IN ('completed', 'written_off')) "
             "ORDER BY i.id",
             (str(facility_id),),
         )
@@ -89,7 +92,7 @@ class PostgresReadModel:
                  WHERE i.event_type = 'initialized' AND (i.event ->> 'due_date')::date <= %(day)s
             )
             SELECT id FROM o
-             WHERE NOT 'completed' = ANY(later)
+             WHERE NOT 'completed' = ANY(later) AND NOT 'written_off' = ANY(later)
                AND (NOT 'due_recorded' = ANY(later)
                     OR (overdue_date <= %(day)s AND NOT 'overdue_recorded' = ANY(later))
                     OR (defaulted_date <= %(day)s AND NOT 'defaulted_recorded' = ANY(later)))
@@ -123,7 +126,7 @@ class PostgresReadModel:
               FROM obligation_events i
              WHERE i.event_type = 'initialized'
                AND NOT EXISTS (SELECT 1 FROM obligation_events c
-                                WHERE c.id = i.id AND c.event_type = 'completed')
+                                WHERE c.id = i.id AND c.event_type IN ('completed', 'written_off'))
              GROUP BY 1
             """,
             {"day": day},

@@ -136,6 +136,16 @@ class CreditService:
             uow.commit()
         return payment.id
 
+    def recover(self, facility_id: UUID, amount: int) -> UUID:
+        """Money collected on a written-off facility: a recovery (income), not a payment."""
+        today = self.ctx.today()
+        recovery_id = self.ctx.new_id()
+        with self.ctx.unit_of_work() as uow:
+            uow.load(CreditFacility, facility_id).record_recovery(recovery_id, amount, today)
+            uow.post(postings.recovery_received(self.ctx.new_id(), facility_id, recovery_id, amount, today))
+            uow.commit()
+        return recovery_id
+
     def facility(self, facility_id: UUID) -> CreditFacility:
         """The facility's current state (read only)."""
         return self.ctx.db.load(CreditFacility, facility_id)

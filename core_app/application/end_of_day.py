@@ -1,5 +1,6 @@
 """The daily batch: obligation status and non-accrual, interest accrual and posting, maturity,
-liquidations, closing facilities, and the loan-loss allowance trued up to the provisioning policy.
+liquidations, write-offs, closing facilities, and the loan-loss allowance trued up to the
+provisioning policy.
 
 It is driven by a business date, never by the wall clock, and is idempotent per date: a second run
 for the same day finds nothing left to do.
@@ -23,6 +24,7 @@ from core_app.domain.liquidation import LiquidationTrigger, Owed, Sale, sats_to_
 from core_app.domain.obligation import Obligation, ObligationStatus, ObligationType
 from core_app.domain.payment import Payment, allocate
 from core_app.domain.provisioning import Arrears, Exposure, required_allowance
+from core_app.domain.write_off import write_off_reason
 
 
 @dataclass
@@ -37,6 +39,7 @@ class EndOfDayReport:
     defaulted: int = 0
     non_accrual: int = 0
     liquidations: int = 0
+    written_off: int = 0
     closed: int = 0
     allowance_change: int = 0  # cents booked to the allowance (negative: released)
     settled_entries: int = 0  # entries brought into the running balances settled after commit
@@ -55,6 +58,7 @@ class EndOfDay:
         report = EndOfDayReport(day)
         read = self.ctx.db.read
         to_liquidate: list[UUID] = []
+        to_write_off: list[UUID] = []  # nothing to sell: the write-off policy's candidates
         # Obligations first: a facility whose obligation defaults today accrues nothing from today.
         self._advance_obligations(day, report)
         # Facilities are processed in batches, one database transaction per batch: a batch is
@@ -71,18 +75,17 @@ class EndOfDay:
                     self._process_facility(uow, facility, day, price, report)
                     if sale_price is not None and facility.liquidation_trigger(sale_price):
                         to_liquidate.append(facility.id)
+                    elif facility.collateral_sats == 0:
+                        to_write_off.append(facility.id)
                 uow.commit()
         # Again for the obligations the cycles just posted (due already when a day is caught up);
         # only a posted cycle creates one, so most days skip this scan of every obligation due.
         if report.interest_posted:
             self._advance_obligations(day, report)
         # Liquidations once every obligation of the day is written, so that the proceeds repay it.
-        for batch in _batches(to_liquidate):
-            with self.ctx.unit_of_work() as uow:
-                for facility in uow.load_many(CreditFacility, batch):
-                    assert sale_price is not None
-                    self._liquidate(uow, facility, day, sale_price, report)
-                uow.commit()
+        if sale_price is not None:
+            self._liquidate_all(to_liquidate, day, sale_price, report)
+        self._write_off([*to_liquidate, *to_write_off], day, report)
         for batch in _batches(read.repaid_matured_facility_ids()):
             with self.ctx.unit_of_work() as uow:
                 for facility in uow.load_many(CreditFacility, batch):
@@ -196,6 +199,13 @@ class EndOfDay:
                 if facility.stop_accruing(day, obligation.id):
                     report.non_accrual += 1
 
+    def _liquidate_all(self, ids: list[UUID], day: date, price: int, report: EndOfDayReport) -> None:
+        for batch in _batches(ids):
+            with self.ctx.unit_of_work() as uow:
+                for facility in uow.load_many(CreditFacility, batch):
+                    self._liquidate(uow, facility, day, price, report)
+                uow.commit()
+
     def _liquidate(
         self, uow: UnitOfWork, facility: CreditFacility, day: date, price: int, report: EndOfDayReport
     ) -> None:
@@ -236,6 +246,44 @@ class EndOfDay:
         if facility.close_when_settled(owes_anything=any(o.is_open() for o in obligations)):
             report.closed += 1
 
+    def _write_off(self, candidates: list[UUID], day: date, report: EndOfDayReport) -> None:
+        """Take off the books what the write-off policy says (docs/accounting.md)."""
+        if not candidates:
+            return
+        arrears = self.ctx.db.read.facility_arrears(day)
+        for batch in _batches(sorted(candidates)):
+            with self.ctx.unit_of_work() as uow:
+                for facility in uow.load_many(CreditFacility, batch):
+                    if facility.is_open():
+                        days = arrears.get(facility.id, Arrears()).days_past_due
+                        report.written_off += self._write_off_one(uow, facility, day, days)
+                uow.commit()
+
+    def _write_off_one(self, uow: UnitOfWork, facility: CreditFacility, day: date, days_past_due: int) -> int:
+        obligations = uow.load_many(Obligation, uow.read.open_obligation_ids(facility.id))
+        reason = write_off_reason(
+            owes=facility.principal_outstanding > 0 or any(o.is_open() for o in obligations),
+            collateral_sats=facility.collateral_sats,
+            defaulted=facility.non_accrual_since is not None,
+            days_past_due=days_past_due,
+        )
+        if reason is None:
+            return 0
+        if facility.current_cycle is not None:
+            cycle = uow.load(InterestAccrualCycle, facility.current_cycle.cycle_id)
+            obligations.extend(self._end_accruing(uow, facility, cycle, day))
+        removed = {ObligationType.INTEREST: 0, ObligationType.PRINCIPAL: 0}
+        for obligation in obligations:
+            removed[obligation.obligation_type] += obligation.write_off()
+        principal, interest = removed[ObligationType.PRINCIPAL], removed[ObligationType.INTEREST]
+        facility.write_off(day, reason, principal, interest)
+        uow.post(
+            postings.written_off(
+                self.ctx.new_id(), facility.id, facility_ledger(facility.id), principal, interest, day
+            )
+        )
+        return 1
+
     def _apply_proceeds(
         self,
         uow: UnitOfWork,
@@ -268,7 +316,7 @@ class EndOfDay:
         self, uow: UnitOfWork, facility: CreditFacility, cycle: InterestAccrualCycle, day: date
     ) -> list[Obligation]:
         """Post the open cycle's interest as an obligation due today and open no further cycle:
-        the sale repays everything and the facility closes."""
+        the facility is repaid by a sale and closes, or is written off."""
         assert facility.terms is not None
         obligation: Obligation | None = None
         if cycle.accrued > 0:

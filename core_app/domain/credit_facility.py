@@ -14,6 +14,7 @@ from core_app.domain.events import DomainEvent, register
 from core_app.domain.liquidation import LiquidationTrigger, Sale
 from core_app.domain.money import MAX_COLLATERAL_SATS, Cents, Sats, cvl_bps, require_positive
 from core_app.domain.terms import FacilityTerms, accrual_period, add_months
+from core_app.domain.write_off import WriteOffReason
 
 
 class FacilityStatus(StrEnum):
@@ -22,6 +23,7 @@ class FacilityStatus(StrEnum):
     ACTIVE = "active"
     MATURED = "matured"
     CLOSED = "closed"
+    WRITTEN_OFF = "written_off"
 
 
 class CollateralizationState(StrEnum):
@@ -131,7 +133,7 @@ class CollateralLiquidated(DomainEvent):
     public_name: ClassVar[str | None] = "credit_facility.collateral_liquidated"
 
     liquidation_id: UUID
-    trigger: LiquidationTrigger
+    liquidation_trigger: LiquidationTrigger
     liquidated_on: date
     sats_sold: Sats
     collateral_sats: Sats  # what the facility still holds after the sale
@@ -142,6 +144,29 @@ class CollateralLiquidated(DomainEvent):
     payment_id: UUID | None  # the payment that applied them to the obligations
     applied: Cents  # to the obligations (the payment's amount)
     surplus: Cents  # to the borrower's deposit account
+
+
+class FacilityWrittenOff(DomainEvent):
+    """The loan leaves the books (the write-off policy, core_app/domain/write_off.py)."""
+
+    event_type: ClassVar[str] = "written_off"
+    public_name: ClassVar[str | None] = "credit_facility.written_off"
+
+    written_off_on: date
+    write_off_reason: WriteOffReason
+    principal_written_off: Cents  # loans receivable removed against the allowance
+    interest_written_off: Cents  # interest receivable removed against the allowance
+
+
+class RecoveryRecorded(DomainEvent):
+    """Money collected on a written-off facility: income, not a payment."""
+
+    event_type: ClassVar[str] = "recovery_recorded"
+    public_name: ClassVar[str | None] = "credit_facility.recovery_recorded"
+
+    recovery_id: UUID
+    amount: Cents
+    recovered_on: date
 
 
 class FacilityMatured(DomainEvent):
@@ -169,6 +194,8 @@ register(
     CollateralizationChanged,
     NonAccrualStarted,
     CollateralLiquidated,
+    FacilityWrittenOff,
+    RecoveryRecorded,
     FacilityMatured,
     FacilityCompleted,
 )
@@ -200,6 +227,8 @@ class CreditFacility(Aggregate):
     current_cycle: CurrentCycle | None = None
     collateralization: CollateralizationState = CollateralizationState.NOT_ASSESSED
     non_accrual_since: date | None = None
+    written_off: int = 0  # principal and interest removed from the books
+    recovered: int = 0
 
     # -- commands ---------------------------------------------------------------------------
 
@@ -240,8 +269,8 @@ class CreditFacility(Aggregate):
                 f"collateral of {new_total_sats:,} sats exceeds the maximum of {MAX_COLLATERAL_SATS:,} "
                 "sats (every bitcoin there will ever be)"
             )
-        if self.status is FacilityStatus.CLOSED:
-            raise InvalidState(f"credit facility {self.id} is closed")
+        if self.status in (FacilityStatus.CLOSED, FacilityStatus.WRITTEN_OFF):
+            raise InvalidState(f"credit facility {self.id} is {self.status.value}")
         delta = new_total_sats - self.collateral_sats
         if delta == 0:
             raise InvalidAmount(f"collateral of facility {self.id} is already {new_total_sats} sats")
@@ -323,6 +352,11 @@ class CreditFacility(Aggregate):
             raise InvalidState(f"credit facility {self.id} is not active, cannot take a payment")
         if self.status is FacilityStatus.CLOSED:
             raise InvalidState(f"credit facility {self.id} is closed, cannot take a payment")
+        if self.status is FacilityStatus.WRITTEN_OFF:
+            raise InvalidState(
+                f"credit facility {self.id} is written off: money collected on it is a recovery, "
+                "not a payment"
+            )
 
     def record_payment(
         self, payment_id: UUID, interest_amount: int, principal_amount: int, price_cents: int
@@ -399,7 +433,7 @@ class CreditFacility(Aggregate):
         self.record(
             CollateralLiquidated(
                 liquidation_id=liquidation_id,
-                trigger=trigger,
+                liquidation_trigger=trigger,
                 liquidated_on=today,
                 sats_sold=sale.sats,
                 collateral_sats=self.collateral_sats - sale.sats,
@@ -420,6 +454,30 @@ class CreditFacility(Aggregate):
             return False
         self.record(FacilityCompleted(collateral_released_sats=0))
         return True
+
+    def write_off(self, today: date, reason: WriteOffReason, principal: int, interest: int) -> None:
+        """Take the loan off the books: `principal` and `interest` receivable, removed."""
+        if not self.is_open():
+            raise InvalidState(f"credit facility {self.id} is {self.status.value}, cannot be written off")
+        if self.collateral_sats:
+            raise InvalidState(f"credit facility {self.id} still holds {self.collateral_sats} sats")
+        self.record(
+            FacilityWrittenOff(
+                written_off_on=today,
+                write_off_reason=reason,
+                principal_written_off=principal,
+                interest_written_off=interest,
+            )
+        )
+
+    def record_recovery(self, recovery_id: UUID, amount: int, today: date) -> None:
+        require_positive(amount, "recovery amount")
+        if self.status is not FacilityStatus.WRITTEN_OFF:
+            raise InvalidState(
+                f"credit facility {self.id} is {self.status.value}: only a written-off facility "
+                "has recoveries (a payment repays one on the books)"
+            )
+        self.record(RecoveryRecorded(recovery_id=recovery_id, amount=amount, recovered_on=today))
 
     def reassess_collateralization(self, price_cents: int) -> None:
         exposure = self.exposure()
@@ -507,6 +565,13 @@ class CreditFacility(Aggregate):
                 self.non_accrual_since = event.started_on
             case CollateralLiquidated():
                 self.collateral_sats = event.collateral_sats
+            case FacilityWrittenOff():
+                self.status = FacilityStatus.WRITTEN_OFF
+                self.principal_outstanding = 0
+                self.current_cycle = None
+                self.written_off = event.principal_written_off + event.interest_written_off
+            case RecoveryRecorded():
+                self.recovered += event.amount
             case FacilityMatured():
                 self.status = FacilityStatus.MATURED
             case FacilityCompleted():

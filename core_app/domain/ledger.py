@@ -75,6 +75,7 @@ ACCOUNT_SETS: tuple[AccountSet, ...] = (
     AccountSet("4000", "Income", Category.REVENUE, Side.CREDIT, None),
     AccountSet("4100", "Interest income", Category.REVENUE, Side.CREDIT, "4000"),
     AccountSet("4200", "Fee income", Category.REVENUE, Side.CREDIT, "4000"),
+    AccountSet("4300", "Recoveries of loans written off", Category.REVENUE, Side.CREDIT, "4000"),
     AccountSet("5000", "Expenses", Category.EXPENSE, Side.DEBIT, None),
     AccountSet("5100", "Loan loss provision expense", Category.EXPENSE, Side.DEBIT, "5000"),
     AccountSet("9000", "Off-balance sheet", Category.OFF_BALANCE, Side.DEBIT, None),
@@ -103,6 +104,7 @@ WITHDRAWALS_IN_TRANSIT = _omnibus("2200.001", "2200", "Withdrawals in transit")
 SHARE_CAPITAL = _omnibus("3100.001", "3100", "Share capital")
 INTEREST_INCOME = _omnibus("4100.001", "4100", "Interest income")
 FEE_INCOME = _omnibus("4200.001", "4200", "Disbursal fee income")
+RECOVERIES = _omnibus("4300.001", "4300", "Recoveries of loans written off")
 PROVISION_EXPENSE = _omnibus("5100.001", "5100", "Loan loss provision expense")
 COLLATERAL_OWED = _omnibus("9200.001", "9200", "BTC collateral owed", Currency.BTC)
 OMNIBUS_ACCOUNTS = (
@@ -112,6 +114,7 @@ OMNIBUS_ACCOUNTS = (
     SHARE_CAPITAL,
     INTEREST_INCOME,
     FEE_INCOME,
+    RECOVERIES,
     PROVISION_EXPENSE,
     COLLATERAL_OWED,
 )

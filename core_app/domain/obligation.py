@@ -25,6 +25,7 @@ class ObligationStatus(StrEnum):
     OVERDUE = "overdue"
     DEFAULTED = "defaulted"
     PAID = "paid"
+    WRITTEN_OFF = "written_off"
 
 
 class ObligationInitialized(DomainEvent):
@@ -74,6 +75,15 @@ class ObligationCompleted(DomainEvent):
     public_name: ClassVar[str | None] = "obligation.paid"
 
 
+class ObligationWrittenOff(DomainEvent):
+    """Removed from the books unpaid (the write-off policy, core_app/domain/write_off.py)."""
+
+    event_type: ClassVar[str] = "written_off"
+    resulting_status: ClassVar[str | None] = ObligationStatus.WRITTEN_OFF
+    public_name: ClassVar[str | None] = "obligation.written_off"
+    written_off: Cents  # what was still outstanding
+
+
 register(
     "obligation",
     ObligationInitialized,
@@ -82,6 +92,7 @@ register(
     ObligationDefaulted,
     ObligationPaymentAllocated,
     ObligationCompleted,
+    ObligationWrittenOff,
 )
 
 
@@ -151,6 +162,13 @@ class Obligation(Aggregate):
         if self.outstanding == 0:
             self.record(ObligationCompleted())
 
+    def write_off(self) -> int:
+        """Remove what is outstanding from the books; returns it."""
+        written_off = self.outstanding
+        if written_off:
+            self.record(ObligationWrittenOff(written_off=written_off))
+        return written_off
+
     def is_open(self) -> bool:
         return self.outstanding > 0
 
@@ -167,3 +185,5 @@ class Obligation(Aggregate):
                 self.defaulted_date = event.defaulted_date
             case ObligationPaymentAllocated():
                 self.outstanding = event.outstanding_after
+            case ObligationWrittenOff():
+                self.outstanding = 0

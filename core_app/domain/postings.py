@@ -15,6 +15,7 @@ from core_app.domain.ledger import (
     FEE_INCOME,
     INTEREST_INCOME,
     PROVISION_EXPENSE,
+    RECOVERIES,
     SHARE_CAPITAL,
     WITHDRAWALS_IN_TRANSIT,
     FacilityAccounts,
@@ -181,4 +182,37 @@ def collateral_liquidated(
         "Collateral sold; surplus to the borrower's deposit account",
         pairs((COLLATERAL_OWED, accounts.collateral, sats_sold), (CASH, deposit, surplus)),
         {"liquidation_id": str(liquidation_id), "deposit_account_id": str(deposit_account_id)},
+    )
+
+
+def written_off(
+    txn_id: UUID, facility_id: UUID, accounts: FacilityAccounts, principal: int, interest: int, on: date
+) -> LedgerTransaction:
+    """The loan's receivables removed against the allowance (the loss was provisioned)."""
+    return LedgerTransaction(
+        txn_id,
+        "WRITE_OFF",
+        on,
+        facility_id,
+        "Loan written off against the allowance",
+        pairs(
+            (ALLOWANCE, accounts.loans_receivable, principal),
+            (ALLOWANCE, accounts.interest_receivable, interest),
+        ),
+        {"principal": principal, "interest": interest},
+    )
+
+
+def recovery_received(
+    txn_id: UUID, facility_id: UUID, recovery_id: UUID, amount: int, on: date
+) -> LedgerTransaction:
+    """Money collected on a written-off loan: income, the loan is no longer on the books."""
+    return LedgerTransaction(
+        txn_id,
+        "RECOVERY",
+        on,
+        facility_id,
+        "Recovery on a loan written off",
+        pairs((CASH, RECOVERIES, amount)),
+        {"recovery_id": str(recovery_id)},
     )

@@ -123,6 +123,7 @@ def test_income_statement(scenario) -> None:
     assert {line: amount for line, amount, _ in year_to_date} == {
         "Interest income": JAN_INTEREST + FEB_INTEREST,
         "Fee income": 100_00,
+        "Recoveries of loans written off": 0,
         "Loan loss provision expense": ALLOWANCE,
         "Total revenue": JAN_INTEREST + FEB_INTEREST + 100_00,
         "Total expenses": ALLOWANCE,
@@ -134,6 +135,7 @@ def test_income_statement(scenario) -> None:
     assert {line: amount for line, amount, _ in month_to_date} == {
         "Interest income": FEB_INTEREST,
         "Fee income": 0,
+        "Recoveries of loans written off": 0,
         "Loan loss provision expense": 0,
         "Total revenue": FEB_INTEREST,
         "Total expenses": 0,
@@ -393,7 +395,7 @@ def test_report_files_match_the_report_tables_and_are_reproducible(scenario, tmp
 
     with (folder / "income_statement.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    assert [r["period"] for r in rows] == ["year_to_date"] * 6 + ["month_to_date"] * 6  # YTD first
+    assert [r["period"] for r in rows] == ["year_to_date"] * 7 + ["month_to_date"] * 7  # YTD first
     lines = {r["line"]: Decimal(r["amount (USD)"]) for r in rows if r["period"] == "year_to_date"}
     assert lines["Net income"] == Decimal(JAN_INTEREST + FEB_INTEREST + 100_00 - ALLOWANCE) / 100
     with (folder / "loan_portfolio.csv").open() as handle:

@@ -84,6 +84,10 @@ class FakeReadModel:
     def _has(stream: Stream, event_type: str) -> bool:
         return any(e.event_type == event_type for e in stream)
 
+    def _ended(self, stream: Stream) -> bool:
+        """Closed (a facility), paid (an obligation), or written off."""
+        return self._has(stream, "completed") or self._has(stream, "written_off")
+
     def _obligations(self, facility_id: UUID | None = None) -> dict[UUID, Stream]:
         return {
             i: s
@@ -98,31 +102,31 @@ class FakeReadModel:
         return sorted(
             i
             for i, s in self._of("credit_facility").items()
-            if self._has(s, "activated") and not self._has(s, "completed")
+            if self._has(s, "activated") and not self._ended(s)
         )
 
     def repaid_matured_facility_ids(self) -> list[UUID]:
         return sorted(
             i
             for i, s in self._of("credit_facility").items()
-            if self._has(s, "matured") and not self._has(s, "completed") and not self.open_obligation_ids(i)
+            if self._has(s, "matured") and not self._ended(s) and not self.open_obligation_ids(i)
         )
 
     def amount_due(self, facility_id: UUID, by: date) -> int:
         return sum(
             s[0].amount - sum(e.amount for e in s if e.event_type == "payment_allocated")  # type: ignore[attr-defined]
             for s in self._obligations(facility_id).values()
-            if s[0].due_date <= by  # type: ignore[attr-defined]
+            if s[0].due_date <= by and not self._has(s, "written_off")  # type: ignore[attr-defined]
         )
 
     def open_obligation_ids(self, facility_id: UUID) -> list[UUID]:
-        return [i for i, s in self._obligations(facility_id).items() if not self._has(s, "completed")]
+        return [i for i, s in self._obligations(facility_id).items() if not self._ended(s)]
 
     def obligations_changing_status(self, day: date) -> list[UUID]:
         changing = []
         for obligation_id, stream in self._obligations().items():
             start = stream[0]
-            if start.due_date > day or self._has(stream, "completed"):  # type: ignore[attr-defined]
+            if start.due_date > day or self._ended(stream):  # type: ignore[attr-defined]
                 continue
             if (
                 not self._has(stream, "due_recorded")
@@ -143,7 +147,7 @@ class FakeReadModel:
         arrears: dict[UUID, Arrears] = {}
         for stream in self._obligations().values():
             start = stream[0]
-            if self._has(stream, "completed"):
+            if self._ended(stream):
                 continue
             worst = arrears.get(start.facility_id, Arrears())  # type: ignore[attr-defined]
             arrears[start.facility_id] = Arrears(  # type: ignore[attr-defined]

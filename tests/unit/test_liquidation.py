@@ -98,7 +98,7 @@ def test_a_cvl_just_below_the_threshold_sells_what_restores_the_initial_cvl_inte
     bank.treasury.record_price(54_999_99)
     assert bank.end_of_day.run(date(2025, 2, 3)).liquidations == 1
     [sold] = _liquidations(db, borrower)
-    assert (sold["trigger"], sold["liquidated_on"]) == ("cvl_below_liquidation", date(2025, 2, 3))
+    assert (sold["liquidation_trigger"], sold["liquidated_on"]) == ("cvl_below_liquidation", date(2025, 2, 3))
     assert (sold["sats_sold"], sold["collateral_sats"]) == (15_360_167, 4_639_833)
     assert (sold["sale_value"], sold["fee"], sold["proceeds"]) == (844_809, 16_896, 827_913)
     assert (sold["applied"], sold["surplus"]) == (827_913, 0)
@@ -128,7 +128,7 @@ def test_a_default_sells_everything_repays_all_and_returns_the_surplus(clock) ->
     _close_days(bank, clock, date(2025, 5, 2), date(2025, 5, 2))
     [sold] = _liquidations(db, borrower)
     owed = PRINCIPAL + JAN + FEB + MAR + APR + ONE_DAY
-    assert (sold["trigger"], sold["sats_sold"], sold["collateral_sats"]) == (
+    assert (sold["liquidation_trigger"], sold["sats_sold"], sold["collateral_sats"]) == (
         "obligation_defaulted",
         15_000_000,
         0,

@@ -153,33 +153,34 @@ def test_the_reserve_values_the_collateral_at_the_price_in_force_on_the_day_it_c
     assert facility_id and ledger_totals(db) == {"USD": 0, "BTC": 0}
 
 
-def test_default_at_90_days_sells_the_collateral_and_the_category_follows_what_is_left(clock) -> None:
+def test_default_at_90_days_sells_the_collateral_and_writes_off_the_shortfall(clock) -> None:
     bank, db = fake_bank(clock)
     terms = FacilityTerms.parse(**{**UNSOLD.model_dump(), "duration_months": 6})
     facility_id = _halved_facility(bank, clock, terms)
-    allowance = _close_days(bank, clock, START, date(2025, 11, 29))
+    allowance = _close_days(bank, clock, START, date(2025, 5, 3))
     # 1 May: January's interest (due 1 February) is 89 days late: C1, 15% of 10,397.81 (principal,
     # four months' interest and 1 May's) less 5,250.00 counted: 772.1715 -> 772.17
     assert allowance[date(2025, 5, 1)] == 77_217
     # 2 May: 90 days; the core defaults it, stops accruing and sells all 0.15 BTC: 7,500.00 less
     # the 2% fee, 7,350.00, repays the four months' interest (394.52) and 6,955.48 of principal.
-    # Left: 3,044.52 of principal (due 1 July) and 1 May's 3.29 (posted on 31 May), nothing past
-    # due, no collateral: A1, nothing reserved
-    assert allowance[date(2025, 5, 2)] == 0
-    left = PRINCIPAL - (7_350_00 - (JAN + FEB + MAR + APR)) + ONE_DAY
-    assert left == 304_781
-    # 9 June: May's interest (due 1 June) 8 days late: A2, 1% -> 30.4781 -> 30.48
-    assert allowance[date(2025, 6, 8)] == 0 and allowance[date(2025, 6, 9)] == 3_048
-    # 28 November: 180 days, D2: 75% -> 2,285.8575 -> 2,285.86; 29 November: 181 days, E: all
-    assert allowance[date(2025, 11, 28)] == 228_586
-    assert allowance[date(2025, 11, 29)] == left
+    # Left, with nothing to recover it from: 3,044.52 of principal and 1 May's 3.29, written off
+    # against the allowance (772.17); the day's true-up books the other 2,275.64 as expense.
+    principal, interest = PRINCIPAL - (7_350_00 - (JAN + FEB + MAR + APR)), ONE_DAY
+    assert (principal, interest) == (304_452, 329)
+    [written_off] = [t for t in db.ledger.transactions if t.template == "WRITE_OFF"]
+    assert (written_off.effective_date, written_off.metadata) == (
+        date(2025, 5, 2),
+        {"principal": 304_452, "interest": 329},
+    )
+    assert _provisions(db, date(2025, 5, 2)) == [("PROVISION", 304_452 + 329 - 77_217)]
+    assert allowance[date(2025, 5, 2)] == allowance[date(2025, 5, 3)] == 0
     facility = bank.credit.facility(facility_id)
-    assert facility.non_accrual_since == date(2025, 5, 2) and facility.collateral_sats == 0
+    assert facility.status.value == "written_off" and facility.non_accrual_since == date(2025, 5, 2)
     accrued_from_default = [
         t.entries[0].amount
         for t in db.ledger.transactions
         if t.template == "INTEREST_ACCRUAL" and t.effective_date >= date(2025, 5, 2)
     ]
     assert accrued_from_default == []  # no interest income after default
-    assert bank.end_of_day.run(date(2025, 11, 29)).allowance_change == 0  # a re-run books nothing
+    assert bank.end_of_day.run(date(2025, 5, 3)).allowance_change == 0  # a re-run books nothing
     assert ledger_totals(db) == {"USD": 0, "BTC": 0}

@@ -21,18 +21,20 @@ status as (
            case event_type
                when 'initialized' then 'proposed' when 'approved' then 'approved' when 'activated' then 'active'
                when 'matured' then 'matured' when 'completed' then 'closed'
+               when 'written_off' then 'written_off'
            end as status,
            business_date as status_since,
            row_number() over (partition by facility_id order by sequence desc) as recency
     from events
-    where event_type in ('initialized', 'approved', 'activated', 'matured', 'completed')
+    where event_type in ('initialized', 'approved', 'activated', 'matured', 'completed', 'written_off')
 ),
 
 flows as (
     select facility_id,
            sum(case when event_type = 'disbursal_settled' then amount else 0 end) as disbursed,
            sum(case when event_type = 'payment_recorded' then principal_amount else 0 end) as principal_repaid,
-           sum(case when event_type = 'payment_recorded' then interest_amount else 0 end) as interest_paid
+           sum(case when event_type = 'payment_recorded' then interest_amount else 0 end) as interest_paid,
+           sum(case when event_type = 'written_off' then principal_written_off else 0 end) as principal_written_off
     from events
     group by facility_id
 ),
@@ -95,8 +97,9 @@ select
     cast(coalesce(f.disbursed, 0) as {{ dbt.type_bigint() }}) as disbursed,
     cast(coalesce(f.principal_repaid, 0) as {{ dbt.type_bigint() }}) as principal_repaid,
     cast(coalesce(f.interest_paid, 0) as {{ dbt.type_bigint() }}) as interest_paid,
-    cast(coalesce(f.disbursed, 0) - coalesce(f.principal_repaid, 0) as {{ dbt.type_bigint() }})
-        as principal_outstanding,
+    cast(coalesce(f.principal_written_off, 0) as {{ dbt.type_bigint() }}) as principal_written_off,
+    cast(coalesce(f.disbursed, 0) - coalesce(f.principal_repaid, 0) - coalesce(f.principal_written_off, 0)
+        as {{ dbt.type_bigint() }}) as principal_outstanding,
     cast(coalesce(l.ledger_principal, 0) as {{ dbt.type_bigint() }}) as ledger_principal,
     cast(coalesce(l.ledger_accrued_interest, 0) as {{ dbt.type_bigint() }}) as accrued_interest,
     cast(coalesce(c.collateral_sats, 0) as {{ dbt.type_bigint() }}) as collateral_sats,

@@ -31,10 +31,12 @@ running as (
         business_date,
         sum(case when event_type = 'disbursal_settled' then amount else 0 end)
             over (partition by facility_id order by sequence rows unbounded preceding) as disbursed,
-        sum(case when event_type = 'payment_recorded' then principal_amount else 0 end)
-            over (partition by facility_id order by sequence rows unbounded preceding) as principal_repaid,
+        -- principal repaid or written off
+        sum(case when event_type = 'payment_recorded' then principal_amount
+                 when event_type = 'written_off' then principal_written_off else 0 end)
+            over (partition by facility_id order by sequence rows unbounded preceding) as principal_off_the_books,
         max(case event_type when 'initialized' then 1 when 'approved' then 2 when 'activated' then 3
-                            when 'matured' then 4 when 'completed' then 5 end)
+                            when 'matured' then 4 when 'completed' then 5 when 'written_off' then 6 end)
             over (partition by facility_id order by sequence rows unbounded preceding) as status_rank,
         lead(recorded_at) over (partition by facility_id order by sequence) as valid_to,
         tx_id
@@ -46,9 +48,9 @@ select
     sequence,
     event_type,
     case status_rank when 1 then 'proposed' when 2 then 'approved' when 3 then 'active'
-                     when 4 then 'matured' when 5 then 'closed' end as status,
+                     when 4 then 'matured' when 5 then 'closed' when 6 then 'written_off' end as status,
     cast(disbursed as {{ dbt.type_bigint() }}) as disbursed,
-    cast(disbursed - principal_repaid as {{ dbt.type_bigint() }}) as principal_outstanding,
+    cast(disbursed - principal_off_the_books as {{ dbt.type_bigint() }}) as principal_outstanding,
     business_date,
     recorded_at as valid_from,
     valid_to,

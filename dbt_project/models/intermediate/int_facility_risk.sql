@@ -19,7 +19,7 @@ valued as (
     from {{ ref('int_credit_facilities') }} f
     left join worst w on w.facility_id = f.facility_id
     left join {{ ref('int_btc_price') }} p on true
-    where f.activated_on is not null and f.status <> 'closed'
+    where f.activated_on is not null and f.status not in ('closed', 'written_off')
 ),
 
 netted as (

@@ -31,7 +31,8 @@ select
     e.event_type,
     -- The status the event sets (the event_statuses seed, from the core's event contract).
     s.status as status_change,
-    cast(e.original_amount - sum(case when e.event_type = 'payment_allocated' then e.amount else 0 end)
+    cast(e.original_amount - sum(case e.event_type when 'payment_allocated' then e.amount
+                                                   when 'written_off' then e.written_off else 0 end)
         over (partition by e.obligation_id order by e.sequence rows unbounded preceding)
         as {{ dbt.type_bigint() }}) as outstanding,
     e.original_due_date as due_date,

@@ -22,14 +22,21 @@ paid as (
     group by obligation_id
 ),
 
+written_off as (
+    select obligation_id, written_off from events where event_type = 'written_off'
+),
+
 owed as (
     select c.*,
            cast(coalesce(p.paid, 0) as {{ dbt.type_bigint() }}) as paid,
-           cast(c.amount - coalesce(p.paid, 0) as {{ dbt.type_bigint() }}) as outstanding,
+           cast(coalesce(w.written_off, 0) as {{ dbt.type_bigint() }}) as written_off,
+           cast(c.amount - coalesce(p.paid, 0) - coalesce(w.written_off, 0) as {{ dbt.type_bigint() }})
+               as outstanding,
            r.as_of_date
     from created c
     cross join report r
     left join paid p on p.obligation_id = c.obligation_id
+    left join written_off w on w.obligation_id = c.obligation_id
 )
 
 select
@@ -38,6 +45,7 @@ select
     obligation_type,
     amount,
     paid,
+    written_off,
     outstanding,
     reference_id,
     created_on,
@@ -45,6 +53,7 @@ select
     overdue_date,
     defaulted_date,
     case
+        when written_off > 0 then 'written_off'
         when outstanding = 0 then 'paid'
         when as_of_date >= defaulted_date then 'defaulted'
         when as_of_date >= overdue_date then 'overdue'

@@ -47,7 +47,7 @@ select
     {{ lana.json_bigint('event', 'collateral_released_sats') }} as collateral_released_sats,
     {{ lana.json_date('event', 'started_on') }} as started_on,
     {{ lana.json_text('event', 'liquidation_id') }} as liquidation_id,
-    {{ lana.json_text('event', 'trigger') }} as liquidation_trigger,
+    {{ lana.json_text('event', 'liquidation_trigger') }} as liquidation_trigger,
     {{ lana.json_date('event', 'liquidated_on') }} as liquidated_on,
     {{ lana.json_bigint('event', 'sats_sold') }} as sats_sold,
     {{ lana.json_bigint('event', 'sale_value') }} as sale_value,
@@ -55,5 +55,11 @@ select
     {{ lana.json_bigint('event', 'proceeds') }} as proceeds,
     {{ lana.json_bigint('event', 'applied') }} as applied,
     {{ lana.json_bigint('event', 'surplus') }} as surplus,
+    {{ lana.json_date('event', 'written_off_on') }} as written_off_on,
+    {{ lana.json_text('event', 'write_off_reason') }} as write_off_reason,
+    {{ lana.json_bigint('event', 'principal_written_off') }} as principal_written_off,
+    {{ lana.json_bigint('event', 'interest_written_off') }} as interest_written_off,
+    {{ lana.json_text('event', 'recovery_id') }} as recovery_id,
+    {{ lana.json_date('event', 'recovered_on') }} as recovered_on,
     {{ lana.event_metadata_columns() }}
 from source

@@ -25,5 +25,6 @@ select
     {{ lana.json_bigint('event', 'outstanding') }} as outstanding,
     {{ lana.json_text('event', 'payment_id') }} as payment_id,
     {{ lana.json_bigint('event', 'outstanding_after') }} as outstanding_after,
+    {{ lana.json_bigint('event', 'written_off') }} as written_off,
     {{ lana.event_metadata_columns() }}
 from source
