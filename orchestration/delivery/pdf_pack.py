@@ -133,7 +133,8 @@ def _section(table: Table) -> list:
     if table.spec.pdf is None and table.spec.chart is None:
         return []
     story: list = [PageBreak(), Paragraph(table.spec.title, STYLES["Heading1"])]
-    story.append(Paragraph(f"One row per: {table.spec.grain}.", STYLES["Italic"]))
+    grain = table.spec.grain  # "one row per ...", as the catalog declares it
+    story.append(Paragraph(f"{grain[:1].upper()}{grain[1:]}.", STYLES["Italic"]))
     if table.spec.chart is not None:
         share = 0.62 if table.spec.pdf is not None else 0.9  # alone on its page: larger
         picture = png(chart_data(table, table.spec.chart), width_inches=10.0, dpi=120)

@@ -78,6 +78,12 @@ def test_declarations_are_read_in_delivery_order_with_their_checks() -> None:
     assert b.value_ranges["rate_bps"].max == 10_000 and b.has_distribution_checks
 
 
+def test_every_report_says_what_one_of_its_rows_is() -> None:
+    # The pack prints the grain under each title as its opening sentence.
+    wrong = [r.table for r in delivered_reports() if not r.grain.startswith("one row per ")]
+    assert wrong == []
+
+
 @pytest.mark.slow
 def test_adding_a_report_takes_its_sql_and_yaml_only(tmp_path: Path, dbt_manifest: Path) -> None:
     """A copy of the dbt project with one more report: the definitions deliver and check it."""
