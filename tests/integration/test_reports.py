@@ -143,6 +143,24 @@ def test_income_statement(scenario) -> None:
     }
 
 
+def test_loan_statement(scenario) -> None:
+    rows = _rows(
+        scenario["warehouse"],
+        "SELECT line_number, effective_date, movement, principal_change_cents, interest_change_cents, "
+        "fee_cents, principal_balance_cents, interest_balance_cents, collateral_balance_sats "
+        "FROM reports.loan_statements WHERE as_of_date = %s AND facility_id = %s ORDER BY line_number",
+        (AS_OF, scenario["facility"]),
+    )
+    jan_31, feb_20, feb_28 = date(2025, 1, 31), date(2025, 2, 20), date(2025, 2, 28)
+    assert rows == [
+        (1, date(2025, 1, 1), "COLLATERAL_ADDED", 0, 0, 0, 0, 0, 15_000_000),
+        (2, date(2025, 1, 1), "DISBURSAL", 10_000_00, 0, 100_00, 10_000_00, 0, 15_000_000),
+        (3, jan_31, "INTEREST_ACCRUAL", 0, JAN_INTEREST, 0, 10_000_00, JAN_INTEREST, 15_000_000),
+        (4, feb_20, "PAYMENT", 0, -JAN_INTEREST, 0, 10_000_00, 0, 15_000_000),
+        (5, feb_28, "INTEREST_ACCRUAL", 0, FEB_INTEREST, 0, 10_000_00, FEB_INTEREST, 15_000_000),
+    ]
+
+
 def test_balance_sheet(scenario) -> None:
     lines = dict(_rows(scenario["warehouse"], "SELECT line_code, amount_cents FROM reports.balance_sheet"))
     cash = 1_000_000_00 + 12_000_00 + 9_500_00 + 9_800_00 + JAN_INTEREST
