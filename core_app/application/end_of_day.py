@@ -166,23 +166,30 @@ class EndOfDay:
         facility.reassess_collateralization(price)
 
     def _post_cycle(self, uow: UnitOfWork, facility: CreditFacility, cycle: InterestAccrualCycle) -> None:
-        obligation_id: UUID | None = None
-        if cycle.accrued > 0:
-            assert facility.terms is not None
-            obligation = Obligation.create(
-                self.ctx.new_id(),
-                facility_id=facility.id,
-                obligation_type=ObligationType.INTEREST,
-                amount=cycle.accrued,
-                reference_id=cycle.id,
-                due_date=cycle.period_end + timedelta(days=1),
-                terms=facility.terms,
-            )
-            uow.add(obligation)
-            obligation_id = obligation.id
+        obligation = self._interest_obligation(uow, facility, cycle, cycle.period_end + timedelta(days=1))
+        obligation_id = None if obligation is None else obligation.id
         cycle.post(obligation_id)
         if facility.record_interest_posted(cycle.id, cycle.accrued, obligation_id, self.ctx.new_id()):
             uow.add(open_cycle_for(facility))
+
+    def _interest_obligation(
+        self, uow: UnitOfWork, facility: CreditFacility, cycle: InterestAccrualCycle, due_date: date
+    ) -> Obligation | None:
+        """The obligation a posted cycle creates (none when it accrued nothing)."""
+        if cycle.accrued == 0:
+            return None
+        assert facility.terms is not None
+        obligation = Obligation.create(
+            self.ctx.new_id(),
+            facility_id=facility.id,
+            obligation_type=ObligationType.INTEREST,
+            amount=cycle.accrued,
+            reference_id=cycle.id,
+            due_date=due_date,
+            terms=facility.terms,
+        )
+        uow.add(obligation)
+        return obligation
 
     def _advance_obligation(
         self, uow: UnitOfWork, obligation: Obligation, day: date, report: EndOfDayReport
@@ -317,20 +324,9 @@ class EndOfDay:
     ) -> list[Obligation]:
         """Post the open cycle's interest as an obligation due today and open no further cycle:
         the facility is repaid by a sale and closes, or is written off."""
-        assert facility.terms is not None
-        obligation: Obligation | None = None
-        if cycle.accrued > 0:
-            obligation = Obligation.create(
-                self.ctx.new_id(),
-                facility_id=facility.id,
-                obligation_type=ObligationType.INTEREST,
-                amount=cycle.accrued,
-                reference_id=cycle.id,
-                due_date=day,
-                terms=facility.terms,
-            )
+        obligation = self._interest_obligation(uow, facility, cycle, day)
+        if obligation is not None:
             obligation.advance_to(day)
-            uow.add(obligation)
         obligation_id = None if obligation is None else obligation.id
         cycle.post_early(day, obligation_id)
         facility.record_interest_posted(cycle.id, cycle.accrued, obligation_id, None)

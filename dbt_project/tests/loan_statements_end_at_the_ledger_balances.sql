@@ -1,3 +1,5 @@
+-- Dagster lists this test as a check of loan_statements (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'loan_statements'}}}) }}
 -- Each facility's statement ends at its ledger balances on the report date: principal and
 -- interest receivable (rows returned are failures).
 with last_lines as (
