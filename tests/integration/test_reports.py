@@ -161,6 +161,33 @@ def test_loan_statement(scenario) -> None:
     ]
 
 
+def test_status_changes(scenario) -> None:
+    rows = _rows(
+        scenario["warehouse"],
+        "SELECT changed_on, subject, obligation_type, from_status, to_status, outstanding_cents "
+        "FROM reports.status_changes WHERE as_of_date = %s AND facility_id = %s "
+        "ORDER BY changed_on, subject, sequence",
+        (AS_OF, scenario["facility"]),
+    )
+    jan_1, jan_31, feb_1, feb_20, feb_28 = (
+        date(2025, 1, 1),
+        date(2025, 1, 31),
+        date(2025, 2, 1),
+        date(2025, 2, 20),
+        date(2025, 2, 28),
+    )
+    assert rows == [
+        (jan_1, "facility", None, None, "proposed", 0),
+        (jan_1, "facility", None, "proposed", "approved", 0),
+        (jan_1, "facility", None, "approved", "active", 0),
+        (jan_1, "obligation", "principal", None, "not_yet_due", 10_000_00),
+        (jan_31, "obligation", "interest", None, "not_yet_due", JAN_INTEREST),
+        (feb_1, "obligation", "interest", "not_yet_due", "due", JAN_INTEREST),
+        (feb_20, "obligation", "interest", "due", "paid", 0),
+        (feb_28, "obligation", "interest", None, "not_yet_due", FEB_INTEREST),
+    ]
+
+
 def test_balance_sheet(scenario) -> None:
     lines = dict(_rows(scenario["warehouse"], "SELECT line_code, amount_cents FROM reports.balance_sheet"))
     cash = 1_000_000_00 + 12_000_00 + 9_500_00 + 9_800_00 + JAN_INTEREST
