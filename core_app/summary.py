@@ -55,9 +55,11 @@ def database_summary(conninfo: str) -> DatabaseSummary:
                 "SELECT status, count(*) FROM ("
                 "  SELECT DISTINCT ON (id) id, CASE event_type WHEN 'initialized' THEN 'proposed' "
                 "    WHEN 'approved' THEN 'approved' WHEN 'activated' THEN 'active' "
-                "    WHEN 'matured' THEN 'matured' WHEN 'completed' THEN 'closed' END AS status "
+                "    WHEN 'matured' THEN 'matured' WHEN 'completed' THEN 'closed' "
+                "    WHEN 'written_off' THEN 'written_off' END AS status "
                 "  FROM credit_facility_events "
-                "  WHERE event_type IN ('initialized', 'approved', 'activated', 'matured', 'completed') "
+                "  WHERE event_type IN ('initialized', 'approved', 'activated', 'matured', 'completed', "
+                "                       'written_off') "
                 "  ORDER BY id, sequence DESC) s GROUP BY status ORDER BY status"
             ).fetchall()
         )

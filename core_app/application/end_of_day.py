@@ -73,7 +73,9 @@ class EndOfDay:
                 for facility in facilities:
                     report.facilities += 1
                     self._process_facility(uow, facility, day, price, report)
-                    if sale_price is not None and facility.liquidation_trigger(sale_price):
+                    # Any facility on non-accrual may have a defaulted obligation (checked later).
+                    defaulted = facility.non_accrual_since is not None
+                    if sale_price is not None and facility.liquidation_trigger(sale_price, defaulted):
                         to_liquidate.append(facility.id)
                     elif facility.collateral_sats == 0:
                         to_write_off.append(facility.id)
@@ -81,11 +83,9 @@ class EndOfDay:
         # Again for the obligations the cycles just posted (due already when a day is caught up);
         # only a posted cycle creates one, so most days skip this scan of every obligation due.
         if report.interest_posted:
-            self._advance_obligations(day, report)
-        # Liquidations once every obligation of the day is written, so that the proceeds repay it.
-        if sale_price is not None:
-            self._liquidate_all(to_liquidate, day, sale_price, report)
-        self._write_off([*to_liquidate, *to_write_off], day, report)
+            to_liquidate += self._advance_obligations(day, report)
+        if not read.business_day_closed(day):  # the day's sales and losses, once, as it closes
+            self._settle_bad_loans(day, sale_price, to_liquidate, to_write_off, report)
         for batch in _batches(read.repaid_matured_facility_ids()):
             with self.ctx.unit_of_work() as uow:
                 for facility in uow.load_many(CreditFacility, batch):
@@ -137,12 +137,33 @@ class EndOfDay:
             uow.post(postings.allowance_adjusted(self.ctx.new_id(), business_day_id(day), change, day))
         return change
 
-    def _advance_obligations(self, day: date, report: EndOfDayReport) -> None:
+    def _advance_obligations(self, day: date, report: EndOfDayReport) -> list[UUID]:
+        """Move obligations to the statuses they reach by `day`; returns the facilities that have
+        an obligation defaulting."""
+        defaulting: list[UUID] = []
         for batch in _batches(self.ctx.db.read.obligations_changing_status(day)):
             with self.ctx.unit_of_work() as uow:
                 for obligation in uow.load_many(Obligation, batch):
-                    self._advance_obligation(uow, obligation, day, report)
+                    if self._advance_obligation(uow, obligation, day, report):
+                        assert obligation.facility_id is not None
+                        defaulting.append(obligation.facility_id)
                 uow.commit()
+        return defaulting
+
+    def _settle_bad_loans(
+        self,
+        day: date,
+        sale_price: int | None,
+        to_liquidate: list[UUID],
+        to_write_off: list[UUID],
+        report: EndOfDayReport,
+    ) -> None:
+        """Liquidations once every obligation of the day is written (so that the proceeds repay
+        it), then write-offs of what is left with nothing to sell."""
+        candidates = sorted(set(to_liquidate))
+        if sale_price is not None:
+            self._liquidate_all(candidates, day, sale_price, report)
+        self._write_off(sorted(set(candidates) | set(to_write_off)), day, report)
 
     def _process_facility(
         self, uow: UnitOfWork, facility: CreditFacility, day: date, price: int, report: EndOfDayReport
@@ -193,8 +214,10 @@ class EndOfDay:
 
     def _advance_obligation(
         self, uow: UnitOfWork, obligation: Obligation, day: date, report: EndOfDayReport
-    ) -> None:
-        for status in obligation.advance_to(day):
+    ) -> bool:
+        """Record the statuses the obligation reaches by `day`; True when it defaults."""
+        reached = obligation.advance_to(day)
+        for status in reached:
             if status is ObligationStatus.DUE:
                 report.became_due += 1
             elif status is ObligationStatus.OVERDUE:
@@ -205,6 +228,7 @@ class EndOfDay:
                 facility = uow.load(CreditFacility, obligation.facility_id)
                 if facility.stop_accruing(day, obligation.id):
                     report.non_accrual += 1
+        return ObligationStatus.DEFAULTED in reached
 
     def _liquidate_all(self, ids: list[UUID], day: date, price: int, report: EndOfDayReport) -> None:
         for batch in _batches(ids):
@@ -217,19 +241,21 @@ class EndOfDay:
         self, uow: UnitOfWork, facility: CreditFacility, day: date, price: int, report: EndOfDayReport
     ) -> None:
         """Sell collateral as the liquidation policy says and apply the proceeds (docs/accounting.md)."""
-        trigger = facility.liquidation_trigger(price)
+        obligations = uow.load_many(Obligation, uow.read.open_obligation_ids(facility.id))
+        trigger = facility.liquidation_trigger(price, _defaulted(obligations))
         if trigger is None:
             return
         assert facility.terms is not None and facility.deposit_account_id is not None
-        obligations = uow.load_many(Obligation, uow.read.open_obligation_ids(facility.id))
         sats = facility.collateral_sats
         if trigger is LiquidationTrigger.CVL_BELOW_LIQUIDATION:
             sats = sats_to_restore(sats, price, _owed(obligations), facility.terms.initial_cvl_bps)
         sale = Sale(sats, price)
-        if sats == facility.collateral_sats and facility.current_cycle is not None:
+        # Everything sold for more than the obligations: the principal is repaid, nothing more
+        # accrues, and the interest accrued so far is owed before any surplus is the borrower's.
+        sold_all = sats == facility.collateral_sats
+        if sold_all and facility.current_cycle is not None and sale.proceeds > _owed(obligations).total:
             cycle = uow.load(InterestAccrualCycle, facility.current_cycle.cycle_id)
-            if sale.proceeds >= _owed(obligations).total + cycle.accrued:
-                obligations.extend(self._end_accruing(uow, facility, cycle, day))
+            obligations.extend(self._end_accruing(uow, facility, cycle, day))
         applied = min(sale.proceeds, _owed(obligations).total)
         payment_id = self.ctx.new_id() if applied else None
         liquidation_id = self.ctx.new_id()
@@ -271,7 +297,7 @@ class EndOfDay:
         reason = write_off_reason(
             owes=facility.principal_outstanding > 0 or any(o.is_open() for o in obligations),
             collateral_sats=facility.collateral_sats,
-            defaulted=facility.non_accrual_since is not None,
+            defaulted=facility.non_accrual_since is not None,  # even if the sale paid what defaulted
             days_past_due=days_past_due,
         )
         if reason is None:
@@ -343,6 +369,10 @@ class EndOfDay:
                 )
             )
         report.closed += 1
+
+
+def _defaulted(obligations: list[Obligation]) -> bool:
+    return any(o.is_open() and o.status is ObligationStatus.DEFAULTED for o in obligations)
 
 
 def _owed(obligations: list[Obligation]) -> Owed:

@@ -401,12 +401,12 @@ class CreditFacility(Aggregate):
         self.record(FacilityCompleted(collateral_released_sats=released))
         return released
 
-    def liquidation_trigger(self, price_cents: int) -> LiquidationTrigger | None:
+    def liquidation_trigger(self, price_cents: int, defaulted: bool) -> LiquidationTrigger | None:
         """Why the policy (core_app/domain/liquidation.py) sells this facility's collateral at
-        `price_cents` today, if it does."""
+        `price_cents` today, if it does; `defaulted`: one of its obligations is defaulted, unpaid."""
         if not self.is_open() or self.collateral_sats == 0:
             return None
-        if self.non_accrual_since is not None:
+        if defaulted:
             return LiquidationTrigger.OBLIGATION_DEFAULTED
         ratio = cvl_bps(self.collateral_sats, price_cents, self.principal_outstanding)
         if ratio is not None and ratio < self._terms().liquidation_cvl_bps:
@@ -449,8 +449,10 @@ class CreditFacility(Aggregate):
         return surplus
 
     def close_when_settled(self, owes_anything: bool) -> bool:
-        """Close a facility a liquidation left with nothing owed and no collateral."""
+        """Close a facility a liquidation left with nothing owed, nothing accruing and no collateral."""
         if not self.is_open() or owes_anything or self.collateral_sats or self.principal_outstanding:
+            return False
+        if self.current_cycle is not None:
             return False
         self.record(FacilityCompleted(collateral_released_sats=0))
         return True
@@ -476,6 +478,11 @@ class CreditFacility(Aggregate):
             raise InvalidState(
                 f"credit facility {self.id} is {self.status.value}: only a written-off facility "
                 "has recoveries (a payment repays one on the books)"
+            )
+        if self.recovered + amount > self.written_off:
+            raise InvalidAmount(
+                f"a recovery of {amount} cents would recover more than the {self.written_off} cents "
+                f"written off on facility {self.id} ({self.recovered} cents recovered already)"
             )
         self.record(RecoveryRecorded(recovery_id=recovery_id, amount=amount, recovered_on=today))
 

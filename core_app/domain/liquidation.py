@@ -6,7 +6,7 @@ This module is the policy's one place; the end-of-day batch carries it out
 
 - **When.** At the end of a business day, at the BTC/USD price in force that day: a facility that
   owes principal and whose CVL is below its terms' liquidation threshold, or one with a defaulted
-  obligation (unpaid its terms' days past due, 90), while it still holds collateral.
+  obligation still unpaid (its terms' days past due, 90), while it still holds collateral.
 - **How much.** Below the threshold: the least whole satoshis whose sale brings the CVL back to the
   terms' initial CVL; all of them when no sale can (below about 102%, each sale loses more to the
   fee than it repays). On default: all of it (the bank enforces its security).
@@ -15,10 +15,11 @@ This module is the policy's one place; the end-of-day batch carries it out
   half up).
 - **Where the money goes.** The proceeds are a payment of the facility's obligations, interest
   before principal, earliest due first (as any payment), whether due yet or not. When a sale of
-  everything repays all that is owed and the interest accrued in the open cycle too, that interest
-  is posted as an obligation first and repaid, what is left is the borrower's (it goes to their
-  deposit account) and the facility closes. A sale that falls short leaves the rest owed, accruing
-  as before (unless the facility is on non-accrual).
+  everything brings more than the obligations, the interest accrued in the open cycle is posted
+  as an obligation (due that day) first and nothing accrues any more: what is left once all of it
+  is repaid is the borrower's (it goes to their deposit account) and the facility closes. A sale
+  that falls short leaves the rest owed, accruing as before (unless the facility is on
+  non-accrual); after a default, the write-off policy takes it off the books.
 """
 
 from __future__ import annotations

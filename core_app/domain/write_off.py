@@ -4,9 +4,9 @@ This module is the policy's one place; the end-of-day batch carries it out
 (`core_app/application/end_of_day.py`) and docs/accounting.md documents it with a worked example.
 
 - **When.** At the end of a business day, a facility that still owes something, holds no bitcoin
-  (what it held was sold, by the liquidation policy, and fell short), and either has a defaulted
-  obligation or a worst unpaid obligation that has reached the last reserve category, `E` (181
-  days past due, NCB-022).
+  (what it held was sold, by the liquidation policy, and fell short), and either has defaulted (an
+  obligation went unpaid 90 days: the sale may have repaid that one, not the rest) or has a worst
+  unpaid obligation that has reached the last reserve category, `E` (181 days past due, NCB-022).
 - **What.** Its principal and interest receivable (the ledger's balances) are removed against the
   allowance (`WRITE_OFF`: Dr allowance / Cr loans and interest receivable): the loss was
   provisioned. Where the loss comes before the reserve reached it (a shortfall on default), the

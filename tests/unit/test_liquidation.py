@@ -147,6 +147,29 @@ def test_a_default_sells_everything_repays_all_and_returns_the_surplus(clock) ->
     assert ledger_totals(db) == {"USD": 0, "BTC": 0}
 
 
+def test_a_sale_that_repays_the_obligations_but_not_the_interest_accruing_pays_no_surplus(clock) -> None:
+    bank, db = fake_bank(clock)
+    terms = FacilityTerms.parse(**{**TERMS.model_dump(), "duration_months": 6})
+    borrower = active_facility(bank, terms=terms)
+    bank.credit.disburse(borrower.facility_id, PRINCIPAL)
+    _close_days(bank, clock, START, date(2025, 5, 1))
+    # 2 May, the default: 0.15 BTC at 70,717.80 is worth 10,607.67, less 212.15 of fee: 10,395.52,
+    # 1.00 more than the obligations (10,000.00 and four months' interest, 394.52). The interest
+    # accrued in May (3.29) is posted first and, interest first, repaid: 2.29 of principal is left,
+    # no surplus; with nothing left to sell it is written off the same day.
+    _at(clock, date(2025, 5, 2))
+    bank.treasury.record_price(70_717_80)
+    bank.end_of_day.run(date(2025, 5, 2))
+    [sold] = _liquidations(db, borrower)
+    assert (sold["sale_value"], sold["fee"], sold["proceeds"]) == (1_060_767, 21_215, 1_039_552)
+    assert (sold["applied"], sold["surplus"]) == (1_039_552, 0)
+    [written_off] = [t for t in db.ledger.transactions if t.template == "WRITE_OFF"]
+    assert written_off.metadata == {"principal": ONE_DAY - 1_00, "interest": 0}
+    assert _balances(db, borrower) == (0, 0, 0, PRINCIPAL - FEE)
+    assert bank.credit.facility(borrower.facility_id).status is FacilityStatus.WRITTEN_OFF
+    assert ledger_totals(db) == {"USD": 0, "BTC": 0}
+
+
 def test_a_sale_of_everything_that_falls_short_leaves_the_rest_owed(clock) -> None:
     bank, db = fake_bank(clock)
     borrower = active_facility(bank)

@@ -17,7 +17,7 @@ import pytest
 from core_app.application.bank import Bank
 from core_app.application.clock import BusinessClock
 from core_app.domain.credit_facility import FacilityStatus
-from core_app.domain.errors import InvalidState
+from core_app.domain.errors import InvalidAmount, InvalidState
 from core_app.domain.ledger import ALLOWANCE, CASH, RECOVERIES, facility_ledger
 from core_app.domain.obligation import Obligation, ObligationStatus
 from core_app.domain.terms import FacilityTerms
@@ -137,6 +137,9 @@ def test_money_collected_after_a_write_off_is_a_recovery_not_a_payment(clock) ->
         (RECOVERIES.code, "credit", 500_00),
     ]
     assert db.ledger.balance(CASH.id) == cash + 500_00 and db.ledger.balance(RECOVERIES.id) == 500_00
+    # Never more than was written off (2,730.82, of which 500.00 is recovered)
+    with pytest.raises(InvalidAmount, match="would recover more than the 273082 cents written off"):
+        bank.credit.recover(borrower.facility_id, PRINCIPAL_LEFT + INTEREST - 500_00 + 1)
     # The loan stays off the books: no receivable, no allowance
     accounts = facility_ledger(borrower.facility_id)
     assert db.ledger.balance(accounts.loans_receivable.id) == 0 and db.ledger.balance(ALLOWANCE.id) == 0
