@@ -10,6 +10,10 @@ import psycopg
 from core_app.domain.business_day import business_day_id
 from core_app.domain.provisioning import Arrears
 
+# The events after which a facility or an obligation is over: closed or paid, or written off.
+ENDING_EVENTS = ("completed", "written_off")
+_ENDING = ", ".join(f"'{e}'" for e in ENDING_EVENTS)
+
 
 def last_closed_business_date(conn: psycopg.Connection) -> date | None:
     row = conn.execute(
@@ -36,7 +40,7 @@ class PostgresReadModel:
         return self._ids(
             "SELECT id FROM credit_facility_events WHERE event_type = 'activated' "
             "EXCEPT SELECT id FROM credit_facility_events "
-            "WHERE event_type IN ('completed', 'written_off') ORDER BY 1"
+            f"WHERE event_type IN ({_ENDING}) ORDER BY 1"
         )
 
     def repaid_matured_facility_ids(self) -> list[UUID]:
@@ -44,11 +48,11 @@ class PostgresReadModel:
         return self._ids(
             "SELECT f.id FROM credit_facility_events f WHERE f.event_type = 'matured' "
             "AND NOT EXISTS (SELECT 1 FROM credit_facility_events c "
-            "                WHERE c.id = f.id AND c.event_type IN ('completed', 'written_off')) "
+            f"                WHERE c.id = f.id AND c.event_type IN ({_ENDING})) "
             "AND NOT EXISTS (SELECT 1 FROM obligation_events i "
             "                WHERE i.event_type = 'initialized' AND i.event ->> 'facility_id' = f.id::text "
             "                AND NOT EXISTS (SELECT 1 FROM obligation_events c WHERE c.id = i.id "
-            "                                AND c.event_type IN ('completed', 'written_off'))) "
+            f"                                AND c.event_type IN ({_ENDING}))) "
             "ORDER BY f.id"
         )
 
@@ -72,7 +76,7 @@ class PostgresReadModel:
             "SELECT i.id FROM obligation_events i "
             "WHERE i.event_type = 'initialized' AND i.event ->> 'facility_id' = %s "
             "AND NOT EXISTS (SELECT 1 FROM obligation_events c "
-            "                WHERE c.id = i.id AND c.event_type IN ('completed', 'written_off')) "
+            f"                WHERE c.id = i.id AND c.event_type IN ({_ENDING})) "
             "ORDER BY i.id",
             (str(facility_id),),
         )
@@ -80,7 +84,7 @@ class PostgresReadModel:
     def obligations_changing_status(self, day: date) -> list[UUID]:
         """Open obligations that reach being due, overdue or defaulted by `day` and are not yet marked so."""
         return self._ids(
-            """
+            f"""
             WITH o AS (
                 SELECT i.id,
                        (i.event ->> 'due_date')::date       AS due_date,
@@ -92,7 +96,7 @@ class PostgresReadModel:
                  WHERE i.event_type = 'initialized' AND (i.event ->> 'due_date')::date <= %(day)s
             )
             SELECT id FROM o
-             WHERE NOT 'completed' = ANY(later) AND NOT 'written_off' = ANY(later)
+             WHERE NOT (later && ARRAY[{_ENDING}])
                AND (NOT 'due_recorded' = ANY(later)
                     OR (overdue_date <= %(day)s AND NOT 'overdue_recorded' = ANY(later))
                     OR (defaulted_date <= %(day)s AND NOT 'defaulted_recorded' = ANY(later)))
@@ -120,13 +124,13 @@ class PostgresReadModel:
 
     def facility_arrears(self, day: date) -> dict[UUID, Arrears]:
         rows = self.conn.execute(
-            """
+            f"""
             SELECT (i.event ->> 'facility_id')::uuid,
                    max(greatest(%(day)s::date - (i.event ->> 'due_date')::date, 0))
               FROM obligation_events i
              WHERE i.event_type = 'initialized'
                AND NOT EXISTS (SELECT 1 FROM obligation_events c
-                                WHERE c.id = i.id AND c.event_type IN ('completed', 'written_off'))
+                                WHERE c.id = i.id AND c.event_type IN ({_ENDING}))
              GROUP BY 1
             """,
             {"day": day},

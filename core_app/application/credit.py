@@ -6,6 +6,7 @@ from datetime import date
 from uuid import UUID
 
 from core_app.application.context import ServiceContext
+from core_app.application.ports import UnitOfWork
 from core_app.domain import postings
 from core_app.domain.credit_facility import CreditFacility
 from core_app.domain.customer import Customer
@@ -117,21 +118,8 @@ class CreditService:
             facility = uow.load(CreditFacility, facility_id)
             facility.check_payment()
             obligations = uow.load_many(Obligation, uow.read.open_obligation_ids(facility_id))
-            allocations = allocate(amount, obligations)
-            payment = Payment.receive(self.ctx.new_id(), facility_id, amount, allocations)
-            for allocation in allocations:
-                allocation.obligation.allocate(payment.id, allocation.amount)
-            facility.record_payment(payment.id, payment.interest_amount, payment.principal_amount, price)
-            uow.add(payment)
-            uow.post(
-                postings.payment_received(
-                    self.ctx.new_id(),
-                    payment.id,
-                    facility_ledger(facility_id),
-                    payment.interest_amount,
-                    payment.principal_amount,
-                    today,
-                )
+            payment = receive_payment(
+                self.ctx, uow, facility, obligations, amount, today, price, self.ctx.new_id()
             )
             uow.commit()
         return payment.id
@@ -157,3 +145,34 @@ class CreditService:
     def outstanding(self, facility_id: UUID) -> int:
         """What the borrower owes on posted obligations (principal and posted interest)."""
         return self.ctx.db.read.amount_due(facility_id, date.max)
+
+
+def receive_payment(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    facility: CreditFacility,
+    obligations: list[Obligation],
+    amount: int,
+    on: date,
+    price: int,
+    payment_id: UUID,
+) -> Payment:
+    """Money applied to a facility's open obligations (a customer's payment, or a liquidation's
+    proceeds): interest first, then principal, oldest first; booked as a `PAYMENT`."""
+    allocations = allocate(amount, obligations)
+    payment = Payment.receive(payment_id, facility.id, amount, allocations)
+    for allocation in allocations:
+        allocation.obligation.allocate(payment.id, allocation.amount)
+    facility.record_payment(payment.id, payment.interest_amount, payment.principal_amount, price)
+    uow.add(payment)
+    uow.post(
+        postings.payment_received(
+            ctx.new_id(),
+            payment.id,
+            facility_ledger(facility.id),
+            payment.interest_amount,
+            payment.principal_amount,
+            on,
+        )
+    )
+    return payment

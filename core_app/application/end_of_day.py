@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from uuid import UUID
 
 from core_app.application.context import ServiceContext
+from core_app.application.credit import receive_payment
 from core_app.application.ports import UnitOfWork
 from core_app.domain import postings
 from core_app.domain.business_day import BusinessDay, business_day_id
@@ -22,7 +23,6 @@ from core_app.domain.interest_accrual import InterestAccrualCycle, open_cycle_fo
 from core_app.domain.ledger import ALLOWANCE, facility_ledger
 from core_app.domain.liquidation import LiquidationTrigger, Owed, Sale, sats_to_restore
 from core_app.domain.obligation import Obligation, ObligationStatus, ObligationType
-from core_app.domain.payment import Payment, allocate
 from core_app.domain.provisioning import Arrears, Exposure, required_allowance
 from core_app.domain.write_off import write_off_reason
 
@@ -252,10 +252,8 @@ class EndOfDay:
         sale = Sale(sats, price)
         # Everything sold for more than the obligations: the principal is repaid, nothing more
         # accrues, and the interest accrued so far is owed before any surplus is the borrower's.
-        sold_all = sats == facility.collateral_sats
-        if sold_all and facility.current_cycle is not None and sale.proceeds > _owed(obligations).total:
-            cycle = uow.load(InterestAccrualCycle, facility.current_cycle.cycle_id)
-            obligations.extend(self._end_accruing(uow, facility, cycle, day))
+        if sats == facility.collateral_sats and sale.proceeds > _owed(obligations).total:
+            obligations.extend(self._end_accruing(uow, facility, day))
         applied = min(sale.proceeds, _owed(obligations).total)
         payment_id = self.ctx.new_id() if applied else None
         liquidation_id = self.ctx.new_id()
@@ -273,7 +271,7 @@ class EndOfDay:
             )
         )
         if payment_id is not None:
-            self._apply_proceeds(uow, facility, payment_id, applied, obligations, day, price)
+            receive_payment(self.ctx, uow, facility, obligations, applied, day, price, payment_id)
         facility.reassess_collateralization(price)
         report.liquidations += 1
         if facility.close_when_settled(owes_anything=any(o.is_open() for o in obligations)):
@@ -284,7 +282,7 @@ class EndOfDay:
         if not candidates:
             return
         arrears = self.ctx.db.read.facility_arrears(day)
-        for batch in _batches(sorted(candidates)):
+        for batch in _batches(candidates):
             with self.ctx.unit_of_work() as uow:
                 for facility in uow.load_many(CreditFacility, batch):
                     if facility.is_open():
@@ -302,9 +300,7 @@ class EndOfDay:
         )
         if reason is None:
             return 0
-        if facility.current_cycle is not None:
-            cycle = uow.load(InterestAccrualCycle, facility.current_cycle.cycle_id)
-            obligations.extend(self._end_accruing(uow, facility, cycle, day))
+        obligations.extend(self._end_accruing(uow, facility, day))
         removed = {ObligationType.INTEREST: 0, ObligationType.PRINCIPAL: 0}
         for obligation in obligations:
             removed[obligation.obligation_type] += obligation.write_off()
@@ -317,39 +313,12 @@ class EndOfDay:
         )
         return 1
 
-    def _apply_proceeds(
-        self,
-        uow: UnitOfWork,
-        facility: CreditFacility,
-        payment_id: UUID,
-        amount: int,
-        obligations: list[Obligation],
-        day: date,
-        price: int,
-    ) -> None:
-        """Proceeds applied as any payment: interest before principal, earliest due first."""
-        allocations = allocate(amount, obligations)
-        payment = Payment.receive(payment_id, facility.id, amount, allocations)
-        for allocation in allocations:
-            allocation.obligation.allocate(payment.id, allocation.amount)
-        uow.add(payment)
-        facility.record_payment(payment.id, payment.interest_amount, payment.principal_amount, price)
-        uow.post(
-            postings.payment_received(
-                self.ctx.new_id(),
-                payment.id,
-                facility_ledger(facility.id),
-                payment.interest_amount,
-                payment.principal_amount,
-                day,
-            )
-        )
-
-    def _end_accruing(
-        self, uow: UnitOfWork, facility: CreditFacility, cycle: InterestAccrualCycle, day: date
-    ) -> list[Obligation]:
-        """Post the open cycle's interest as an obligation due today and open no further cycle:
-        the facility is repaid by a sale and closes, or is written off."""
+    def _end_accruing(self, uow: UnitOfWork, facility: CreditFacility, day: date) -> list[Obligation]:
+        """Post the open cycle's interest, if a cycle is open, as an obligation due today and open
+        no further cycle: the facility is repaid by a sale and closes, or is written off."""
+        if facility.current_cycle is None:
+            return []
+        cycle = uow.load(InterestAccrualCycle, facility.current_cycle.cycle_id)
         obligation = self._interest_obligation(uow, facility, cycle, day)
         if obligation is not None:
             obligation.advance_to(day)

@@ -29,7 +29,7 @@ from enum import StrEnum
 from fractions import Fraction
 from math import ceil
 
-from core_app.domain.money import BPS, SATS_PER_BTC, collateral_value_cents, cvl_bps
+from core_app.domain.money import BPS, SATS_PER_BTC, apply_bps_half_up, collateral_value_cents, cvl_bps
 
 # What the exchange the bank sells through keeps, of the value sold: 2%, the upper end of an
 # over-the-counter desk's fee for a forced sale.
@@ -54,7 +54,7 @@ class Sale:
 
     @property
     def fee(self) -> int:
-        return (self.value * LIQUIDATION_FEE_BPS * 2 + BPS) // (2 * BPS)  # half up
+        return apply_bps_half_up(self.value, LIQUIDATION_FEE_BPS)
 
     @property
     def proceeds(self) -> int:

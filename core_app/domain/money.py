@@ -86,6 +86,12 @@ def apply_bps(amount: int, rate_bps: int) -> int:
     return div_round_half_even(amount * rate_bps, BPS)
 
 
+def apply_bps_half_up(amount: int, rate_bps: int) -> int:
+    """A non-negative amount x rate, rounded half up to a whole minor unit (the bank's own
+    policies: reserves, fees)."""
+    return (amount * rate_bps + BPS // 2) // BPS
+
+
 def collateral_value_cents(collateral_sats: int, price_cents_per_btc: int) -> int:
     """USD value (cents, rounded down) of a BTC amount at a price."""
     return collateral_sats * price_cents_per_btc // SATS_PER_BTC

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from core_app.domain.day_bands import DayBand, case_lines
-from core_app.domain.money import BPS, collateral_value_cents
+from core_app.domain.money import BPS, apply_bps_half_up, collateral_value_cents
 
 # The share of the collateral's market value the reserve does not count on: bitcoin has lost a
 # third of its value within days (March 2020), and a liquidation sells into that market.
@@ -96,8 +96,7 @@ class Exposure:
     @property
     def required_provision(self) -> int:
         """The net exposure times the category's rate, in cents, rounded half up per facility."""
-        amount = self.net_exposure * self.category.provision_rate_bps
-        return (amount + BPS // 2) // BPS
+        return apply_bps_half_up(self.net_exposure, self.category.provision_rate_bps)
 
 
 def required_allowance(exposures: Iterable[Exposure]) -> int:

@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Self, TypeVar
 from uuid import UUID
 
+from core_app.adapters.read_model import ENDING_EVENTS
 from core_app.adapters.unit_of_work import WriteStats
 from core_app.application.bank import Bank
 from core_app.application.clock import BusinessClock, Clock, SeededIds
@@ -86,7 +87,7 @@ class FakeReadModel:
 
     def _ended(self, stream: Stream) -> bool:
         """Closed (a facility), paid (an obligation), or written off."""
-        return self._has(stream, "completed") or self._has(stream, "written_off")
+        return any(self._has(stream, event_type) for event_type in ENDING_EVENTS)
 
     def _obligations(self, facility_id: UUID | None = None) -> dict[UUID, Stream]:
         return {
